@@ -21,6 +21,7 @@ export const ErrorCodes = {
   TST_ERR_STATE: 'a bad state value or a state that cannot be changed',
   TST_ERR_STORE: 'the embedded database failed',
   TST_ERR_SIP_MESSAGE: 'a SIP message lacks a required header or has a malformed one',
+  TST_ERR_BODY_DATA: 'a body generator was given data it cannot render (e.g. no dialog-info version counter)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

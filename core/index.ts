@@ -124,6 +124,9 @@ export class Core {
       ...this.bodySupplements.snapshot(),
       ...this.cli.snapshot(),
       ...this.services.snapshot(),
+      ...this.devices.providerNames().map((n) => `device state provider:${n}`),
+      ...this.presence.providerNames().map((n) => `presence state provider:${n}`),
+      `hints:${this.extensions.listHints().length}`,
     ].sort();
   }
 

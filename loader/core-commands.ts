@@ -3,6 +3,7 @@
  * core show/stop/reload, database (astdb), help.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { TstError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import { helpText } from '../core/cli/dispatcher.js';
@@ -44,7 +45,7 @@ export function registerCoreCommands(core: Core, loader: ModuleLoader, node: Nod
         let out = f('Module', 'Description', 'Use Count', 'Status', 'Support Level');
         let n = 0;
         for (const m of loader.list()) {
-          const shown = m.origin === 'builtin' ? `${m.name}.so` : m.confName;
+          const shown = m.origin === 'builtin' ? `${m.name}.so` : path.basename(m.confName);
           if (like !== '' && !shown.toLowerCase().includes(like)) continue;
           out += f(shown, m.module?.info.description ?? '', loader.useCount(m.name), m.status, m.module?.info.supportLevel ?? 'unknown');
           n++;

@@ -47,7 +47,10 @@ export interface CSeq {
 export interface SipLimits {
   /** Whole message (start line, headers, body) in bytes. */
   maxMessageSize: number;
-  /** Header fields (lines after unfolding). */
+  /**
+   * Header fields (lines after unfolding); the values of a comma list count one each. The
+   * parser stops reading at the limit, so headers past it are not seen.
+   */
   maxHeaders: number;
   /** One physical line in bytes (characters for the parser, which sees decoded text). */
   maxLineLength: number;

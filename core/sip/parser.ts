@@ -189,7 +189,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>): ParseRes
   const maxLine = lim.maxLineLength;
 
   let pos = lineEnd + 1;
-  while (pos < n) {
+  fields: while (pos < n) {
     let eol = head.indexOf('\n', pos);
     if (eol === -1) eol = n;
     let stop = eol > pos && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol;
@@ -217,9 +217,17 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>): ParseRes
     }
     pos = next;
     if (stop === ls) continue; // a stray empty line inside the header block: ignore it
+    // Stop at the limit rather than after it: the rest of a hostile block is never looked at.
+    if (++fieldCount > lim.maxHeaders) {
+      lineError ??= 'Too Many Headers';
+      break;
+    }
 
-    const colon = line.indexOf(':', ls);
-    if (colon === -1 || colon >= stop) {
+    // Bounded to this line: an unbounded indexOf would rescan the rest of the block for every
+    // colon-less line (quadratic on a hostile datagram).
+    let colon = ls;
+    while (colon < stop && line.charCodeAt(colon) !== 0x3a) colon++;
+    if (colon === stop) {
       if (lineError === null) lineError = 'Malformed header line';
       continue;
     }
@@ -238,9 +246,6 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>): ParseRes
     while (ve > vs && isWsp(line.charCodeAt(ve - 1))) ve--;
     const value = line.slice(vs, ve);
 
-    fieldCount++;
-    if (fieldCount > lim.maxHeaders && lineError === null) lineError = 'Too Many Headers';
-
     const known = knownHeaderKey(name);
     const key = known ?? name.toLowerCase();
     const wire = known ?? name;
@@ -249,6 +254,11 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>): ParseRes
       const parts = splitHeaderList(value);
       if (parts.length === 0) parts.push('');
       for (const part of parts) {
+        // Every value of a list counts too, so `Via: a, b, c...` cannot smuggle in thousands.
+        if (values.length >= lim.maxHeaders) {
+          lineError ??= 'Too Many Headers';
+          break fields;
+        }
         names.push(wire);
         keys.push(key);
         values.push(part);

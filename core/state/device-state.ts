@@ -202,6 +202,7 @@ export class DeviceStateEngine {
   private readonly providers = new Map<string, { label: string; fn: DeviceStateProvider }>();
   private readonly listeners = new Set<(ev: DeviceStateChange) => void>();
   private readonly eidListeners = new Set<(ev: DeviceEidUpdate) => void>();
+  private readonly providerListeners = new Set<(prefix: string) => void>();
   /** Devices whose provider is being asked right now, so a provider calling setState cannot loop. */
   private readonly resolving = new Set<string>();
 
@@ -231,9 +232,37 @@ export class DeviceStateEngine {
     }
     const entry = { label: prefix, fn: provider };
     this.providers.set(k, entry);
+    this.emitProviderChange(prefix);
     return () => {
-      if (this.providers.get(k) === entry) this.providers.delete(k);
+      if (this.providers.get(k) === entry) {
+        this.providers.delete(k);
+        this.emitProviderChange(prefix);
+      }
     };
+  }
+
+  /** Registered provider prefixes, sorted (for registry snapshots). */
+  providerNames(): string[] {
+    return [...this.providers.values()].map((p) => p.label).sort();
+  }
+
+  /**
+   * Hears a provider come or go: states of devices with no cached state change with it (a hint
+   * loaded before func_devstate must not stay INVALID once Custom: devices exist).
+   */
+  onProviderChange(listener: (prefix: string) => void): () => void {
+    this.providerListeners.add(listener);
+    return () => this.providerListeners.delete(listener);
+  }
+
+  private emitProviderChange(prefix: string): void {
+    for (const l of [...this.providerListeners]) {
+      try {
+        l(prefix);
+      } catch (e) {
+        this.log.error(`provider listener failed for '${prefix}': ${errorMessage(e)}`);
+      }
+    }
   }
 
   private askProvider(device: string): DeviceState | undefined {

@@ -24,6 +24,7 @@ import {
   DeviceState,
   DeviceStateAggregate,
   deviceKey,
+  splitDeviceName,
   type DeviceStateChange,
   type DeviceStateEngine,
 } from './device-state.js';
@@ -246,6 +247,7 @@ export class ExtensionStateEngine {
     this.unsubscribe = [
       this.devices.onChange((ev) => this.onDeviceChange(ev)),
       this.presence.onChange((ev) => this.onPresenceChange(ev)),
+      this.devices.onProviderChange((prefix) => this.onProviderChange(prefix)),
     ];
   }
 
@@ -605,6 +607,27 @@ export class ExtensionStateEngine {
       }
     }
     this.autohint(ev.device);
+  }
+
+  /** A device state provider came or went: re-read the devices it serves and notify real changes. */
+  private onProviderChange(prefix: string): void {
+    const p = prefix.toLowerCase();
+    for (const c of this.contexts.values()) {
+      for (const hint of c.exact.values()) {
+        let touched = false;
+        for (const s of hint.sources) {
+          if (splitDeviceName(s.device)?.prefix.toLowerCase() !== p) continue;
+          s.state = this.devices.getState(s.device);
+          touched = true;
+        }
+        if (!touched) continue;
+        const prev = hint.state;
+        const next = this.aggregate(hint.sources.map((s) => s.state));
+        if (next === prev) continue;
+        hint.state = next;
+        this.notify(hint, this.change(hint, 'device', prev, hint.presence));
+      }
+    }
   }
 
   private onPresenceChange(ev: PresenceChange): void {

@@ -154,6 +154,11 @@ export class PresenceStateEngine {
     };
   }
 
+  /** Registered provider prefixes, sorted (for registry snapshots). */
+  providerNames(): string[] {
+    return [...this.providers.values()].map((p) => p.label).sort();
+  }
+
   /**
    * Publishes a presence state for `Prefix:name` (ast_presence_state_changed). For
    * `CustomPresence:` it is also stored in astdb; the promise resolves once that is on disk

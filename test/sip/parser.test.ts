@@ -268,6 +268,12 @@ describe('sip parser: malformed input', () => {
       error: 'Too Many Headers',
       canRespond: true,
     },
+    {
+      name: 'a Via list with more values than the header limit',
+      buf: subscribe([`Via: ${Array.from({ length: 120 }, (_, i) => `SIP/2.0/UDP h${i};branch=z9hG4bK${i}`).join(', ')}`]),
+      error: 'Too Many Headers',
+      canRespond: true,
+    },
     { name: 'over-long line', buf: subscribe([`Subject: ${'a'.repeat(9000)}`]), error: 'Line Too Long', canRespond: true },
     {
       name: 'oversize message',
