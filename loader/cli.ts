@@ -169,8 +169,9 @@ async function main(): Promise<void> {
   }
   const code = args.remote ? await remote(args) : await foreground(args);
   process.exitCode = code;
-  // Foreground nodes are done once stopped; nothing else should keep the process alive.
-  if (!args.remote) setImmediate(() => process.exit(code));
+  // Done: a stopped node or a finished console must not be kept alive by stdin or timers.
+  // (stdout to a pipe or file is written synchronously on Linux, so nothing is cut short.)
+  setImmediate(() => process.exit(code));
 }
 
 void main();

@@ -88,7 +88,11 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    // end() lets answers already written reach the client; destroy() would cut them.
+    for (const s of this.sockets) {
+      s.end();
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((r) => server.close(() => r()));

@@ -90,7 +90,8 @@ export class TsteriskNode {
     const loader = new ModuleLoader(core, { configDir, ...(dirs.astmoddir ? { moduleDir: dirs.astmoddir } : {}) });
     let node: TsteriskNode | undefined;
     const disposeCommands = registerCoreCommands(core, loader, {
-      stop: (how) => void node?.stop(how),
+      // After the command's answer has gone out (it is written in this same turn).
+      stop: (how) => setImmediate(() => void node?.stop(how)),
       reload: () => node!.reload(),
     });
     const control = opts.noControlSocket
