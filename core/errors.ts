@@ -21,6 +21,8 @@ export const ErrorCodes = {
   TST_ERR_STATE: 'a bad state value or a state that cannot be changed',
   TST_ERR_STORE: 'the embedded database failed',
   TST_ERR_SIP_MESSAGE: 'a SIP message lacks a required header or has a malformed one',
+  TST_ERR_SIP_TRANSPORT: 'a SIP transport cannot be created, bound or used (bad bind, missing certificate, no transport for a target)',
+  TST_ERR_SIP_TRANSACTION: 'a SIP transaction was misused (response after the final one, unknown method for the state)',
   TST_ERR_BODY_DATA: 'a body generator was given data it cannot render (e.g. no dialog-info version counter)',
 } as const;
 

@@ -4,10 +4,12 @@
  * them. Body data is typed per body kind rather than a void pointer with a string tag.
  */
 
+import type { ExtenStateData, MessageAccumulator } from './body-data.js';
+
 /** The body kinds Asterisk names (`AST_SIP_EXTEN_STATE_DATA`, `AST_SIP_MESSAGE_ACCUMULATOR`). */
 export interface BodyDataMap {
-  exten_state: unknown;
-  message_accumulator: unknown;
+  exten_state: ExtenStateData;
+  message_accumulator: MessageAccumulator;
 }
 export type BodyKind = keyof BodyDataMap;
 
@@ -24,9 +26,14 @@ export interface BodyGenerator<K extends BodyKind = BodyKind, B = unknown> {
   toString(body: B): string;
 }
 
-/** Adds to a generated body before it is serialized (ast_sip_pubsub_body_supplement). */
+/**
+ * Adds to a generated body before it is serialized (ast_sip_pubsub_body_supplement).
+ * Supplements for one media type run in registration-priority order after generate().
+ */
 export interface BodySupplement<K extends BodyKind = BodyKind, B = unknown> {
   mediaType: string;
+  /** The data kind it reads: must equal its generator's, which the notifier can check. */
+  bodyKind: K;
   supplement(body: B, data: BodyDataMap[K]): void;
 }
 
