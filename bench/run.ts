@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark the issues ask for, printed (a benchmark, not a timed test).
+ * The machine is named next to the figures: on the project's 2-core machines any load generator
+ * shares the cores with the node.
+ */
+import os from 'node:os';
+import { benchBodies } from './bodies.js';
+import { benchKernel } from './kernel.js';
+import { benchSipParse, type BenchResult } from './sip-parse.js';
+
+function print(title: string, rows: BenchResult[]): void {
+  console.log(`\n== ${title}`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(52)} ${r.value.toLocaleString('en').padStart(12)} ${r.unit}`);
+}
+
+const cpus = os.cpus();
+console.log(`tsterisk benchmarks on ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`);
+print('S0 SIP parse/serialize (one core)', await benchSipParse(1000));
+print(
+  'S0 body render (one core)',
+  benchBodies(1000).map((r) => ({ name: r.name, value: r.perSecond, unit: 'renders/s' })),
+);
+print('kernel: hints, watchers, store (one core)', await benchKernel(1000));
