@@ -9,6 +9,13 @@ export const catalogue: Readonly<Record<string, Importer>> = {
   func_devstate: () => import('./func_devstate.js'),
   func_presencestate: () => import('./func_presencestate.js'),
   res_mwi_external: () => import('./res_mwi_external.js'),
+  res_pjsip: () => import('./res_pjsip.js'),
+  res_pjsip_authenticator_digest: () => import('./res_pjsip_authenticator_digest.js'),
+  res_pjsip_outbound_authenticator_digest: () => import('./res_pjsip_outbound_authenticator_digest.js'),
+  res_pjsip_endpoint_identifier_user: () => import('./res_pjsip_endpoint_identifier_user.js'),
+  res_pjsip_endpoint_identifier_ip: () => import('./res_pjsip_endpoint_identifier_ip.js'),
+  res_pjsip_endpoint_identifier_anonymous: () => import('./res_pjsip_endpoint_identifier_anonymous.js'),
+  res_pjsip_registrar: () => import('./res_pjsip_registrar.js'),
 };
 
 export function catalogueNames(): string[] {

@@ -16,7 +16,7 @@ export interface DialogFlow {
   transport: string;
   address: string;
   port: number;
-  connectionId?: string;
+  connectionId?: number;
 }
 
 export interface DialogState {

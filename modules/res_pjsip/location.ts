@@ -14,7 +14,7 @@ export interface ContactFlow {
   transport: string;
   address: string;
   port: number;
-  connectionId?: string;
+  connectionId?: number;
 }
 
 export interface Contact {

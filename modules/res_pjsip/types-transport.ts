@@ -53,6 +53,10 @@ const ACTED_ON = {
   tcp_keepalive_probe_count: { kind: 'int', default: 5 },
   websocket_write_timeout: { kind: 'int', default: 100, schema: { minimum: 1 }, description: 'ms' },
   allow_reload: { kind: 'bool', default: false, description: 'no: bind/protocol/TLS changes need a restart' },
+  // tsterisk's own: pjproject fixes these at build time (PJSIP_UDP_SO_RCVBUF_SIZE).
+  udp_recv_buffer_size: { kind: 'uint', default: 0, description: 'UDP socket receive buffer (bytes); 0 = the OS default' },
+  tcp_idle_timeout: { kind: 'uint', default: 0, description: 'ms before an idle TCP/TLS/WS connection is closed; 0 = the stack default' },
+  max_connections: { kind: 'uint', default: 0, description: 'accepted connections at most; 0 = the stack default' },
   symmetric_transport: { kind: 'bool', default: false, description: 'answer over the transport a request came in on' },
   tos: { kind: 'uint', default: 0, convert: parseTransportTos, description: 'DSCP-aligned ToS byte' },
   cos: { kind: 'uint', default: 0 },
