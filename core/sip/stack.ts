@@ -38,6 +38,15 @@ import { TRANSPORT_PROTOCOLS, VIA_TRANSPORT } from './transport/types.js';
 import { UdpTransport } from './transport/udp-transport.js';
 import { WsTransport } from './transport/ws-transport.js';
 
+// One import for the transaction user (res_pjsip).
+export type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './transaction/client-transaction.js';
+export type { ServerTransaction, ServerTransactionState } from './transaction/server-transaction.js';
+export type { Clock, TimerValues } from './transaction/clock.js';
+export type { SourceInfo, TransportProtocol, SendErrorCallback } from './transport/types.js';
+export type { ResolvedTarget } from './transport/resolve-target.js';
+export { buildCancel, buildNon2xxAck } from './transaction/requests.js';
+export { resolveTarget } from './transport/resolve-target.js';
+
 /** A `type=transport` object as res_pjsip hands it over (pjsip.conf option names where they exist). */
 export interface SipTransportConfig {
   readonly name: string;
@@ -53,6 +62,8 @@ export interface SipTransportConfig {
   readonly recvBufferSize?: number;
   /** UDP SO_SNDBUF in bytes. */
   readonly sendBufferSize?: number;
+  /** UDP: datagrams queued behind a full kernel buffer before sends fail. Default 10000. */
+  readonly maxSendQueue?: number;
   /** Stream transports: close a connection idle this long (ms); 0 = never. Default 600000. */
   readonly idleTimeoutMs?: number;
   /** Stream transports: most connections at once (inbound + outbound). Default 10000. */
@@ -298,6 +309,7 @@ export class SipStack implements TransactionHost {
         ...base,
         ...(config.recvBufferSize !== undefined ? { recvBufferSize: config.recvBufferSize } : {}),
         ...(config.sendBufferSize !== undefined ? { sendBufferSize: config.sendBufferSize } : {}),
+        ...(config.maxSendQueue !== undefined ? { maxSendQueue: config.maxSendQueue } : {}),
       });
     }
     const stream = {
@@ -511,8 +523,7 @@ export class SipStack implements TransactionHost {
     if (r.canRespond && partial !== undefined && partial.method !== 'ACK') {
       stampVia(partial, source);
       const res = buildResponse(partial, r.status, r.error);
-      const rec = this.records.get(source.transport);
-      if (rec !== undefined) this.transmit(serializeMessage(res), this.responseFlow(partial, source));
+      if (this.records.has(source.transport)) this.transmit(serializeMessage(res), this.responseFlow(partial, source));
       this.counters.parseErrorsAnswered++;
       this.log.warning(`Error processing ${length} bytes packet from ${describe(source)}: ${r.error} (answered ${r.status})`);
       return;

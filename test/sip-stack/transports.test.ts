@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
-import WebSocket from 'ws';
 import { SipRequest, type SipResponse } from '../../core/sip/message.js';
+import { buildResponse, serializeMessage } from '../../core/sip/serializer.js';
 import { targetFromSource, type SipStack } from '../../core/sip/stack.js';
 import type { ServerTransaction } from '../../core/sip/transaction/server-transaction.js';
 import type { SourceInfo } from '../../core/sip/transport/types.js';
@@ -11,8 +12,8 @@ import {
   TcpServerPeer,
   UdpPeer,
   WsPeer,
-  delay,
   makeCertificate,
+  parse,
   rawRequest,
   settle,
   startStack,
@@ -121,7 +122,6 @@ describe('sip stack transports', function () {
       const { stack, info } = await stackWith({ name: 'udp6', protocol: 'udp', bind: '[::1]:0' });
       assert.equal(info[0].address, '::1');
       const inbox = collect(stack, 200);
-      const dgram = await import('node:dgram');
       const sock = dgram.createSocket('udp6');
       await new Promise<void>((r) => sock.bind(0, '::1', () => r()));
       cleanups.push(() => sock.close());
@@ -131,13 +131,13 @@ describe('sip stack transports', function () {
       const got = await inbox.next();
       assert.equal(got.source.remoteAddress, '::1');
       assert.equal(got.req.topVia.received, '::1');
-      const res = (await import('./helpers.js')).parse(await replies.next()) as SipResponse;
+      const res = parse(await replies.next()) as SipResponse;
       assert.equal(res.status, 200);
       const out = new Inbox<Buffer>();
       sock.removeAllListeners('message');
       sock.on('message', (m) => out.push(m));
       stack.sendRequest(newRequest('OPTIONS', `sip:x@[::1]:${sock.address().port}`), { host: '::1', port: sock.address().port }, { onResponse: () => {} });
-      const sent = (await import('./helpers.js')).parse(await out.next()) as SipRequest;
+      const sent = parse(await out.next()) as SipRequest;
       assert.match(sent.getHeader('Via') ?? '', new RegExp(`^SIP/2\\.0/UDP \\[::1\\]:${info[0].port};rport;branch=`));
     });
 
@@ -184,13 +184,12 @@ describe('sip stack transports', function () {
       req.addHeader('Via', 'SIP/2.0/UDP 10.9.9.9;branch=z9hG4bKstale');
       stack.sendRequest(req, { host: '127.0.0.1', port: peer.port }, { onResponse: (r) => responses.push(r) });
       const got = await peer.inbox.next();
-      const sent = (await import('./helpers.js')).parse(got.data) as SipRequest;
+      const sent = parse(got.data) as SipRequest;
       assert.equal(got.port, info[0].port, 'sent from the transport socket');
       assert.equal(sent.getHeaders('Via').length, 1, 'only our Via');
       assert.match(sent.getHeader('Via') ?? '', new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${info[0].port};rport;branch=z9hG4bK[0-9a-f]{24}$`));
       assert.equal(sent.getHeader('Max-Forwards'), '70');
       assert.equal(sent.getHeader('Content-Length'), '0');
-      const { buildResponse, serializeMessage } = await import('../../core/sip/serializer.js');
       peer.send(serializeMessage(buildResponse(sent, 200)), info[0].port);
       const res = await responses.next();
       assert.equal(res.status, 200);
@@ -251,8 +250,6 @@ describe('sip stack transports', function () {
       const server = await TcpServerPeer.open();
       cleanups.push(() => server.close());
       const responses = new Inbox<SipResponse>();
-      const { buildResponse } = await import('../../core/sip/serializer.js');
-      const { serializeMessage } = await import('../../core/sip/serializer.js');
       for (const seq of [1, 2]) {
         stack.sendRequest(newRequest('OPTIONS', `sip:peer@127.0.0.1:${server.port};transport=tcp`, seq), { protocol: 'tcp', host: '127.0.0.1', port: server.port }, {
           onResponse: (r) => responses.push(r),
@@ -281,7 +278,6 @@ describe('sip stack transports', function () {
       stack.sendRequest(newRequest('NOTIFY', contact), target, { onResponse: (r) => responses.push(r) });
       const notify = (await peer.next()) as SipRequest;
       assert.equal(notify.method, 'NOTIFY');
-      const { buildResponse, serializeMessage } = await import('../../core/sip/serializer.js');
       peer.write(serializeMessage(buildResponse(notify, 200)));
       assert.equal((await responses.next()).status, 200);
       assert.equal(stack.stats.connections, 1);
@@ -391,6 +387,30 @@ describe('sip stack transports', function () {
       assert.equal(await responses.next(), 200);
     });
 
+    it('verify_client refuses a client without a certificate', async () => {
+      const { stack, info } = await stackWith({
+        name: 'tls',
+        protocol: 'tls',
+        bind: '127.0.0.1:0',
+        cert_file: cert.certFile,
+        priv_key_file: cert.keyFile,
+        ca_list_file: cert.certFile,
+        verify_client: true,
+      });
+      const inbox = collect(stack, 200);
+      let failed = false;
+      try {
+        const peer = await StreamPeer.tls(info[0].port, cert.cert);
+        cleanups.push(() => peer.close());
+        peer.write(rawRequest({ transport: 'TLS' }));
+        failed = await peer.closesWithin(2000);
+      } catch {
+        failed = true;
+      }
+      assert.ok(failed, 'handshake or connection refused');
+      assert.equal(inbox.length, 0);
+    });
+
     it('fails to start without certificate files', async () => {
       const t = await startStack([]);
       stacks.push(t.stack);
@@ -445,7 +465,6 @@ describe('sip stack transports', function () {
       stack.sendRequest(newRequest('NOTIFY', 'sip:x@abc.invalid;transport=ws'), targetFromSource(sub.source), { onResponse: (r) => responses.push(r.status) });
       const notify = (await peer.next()) as SipRequest;
       assert.match(notify.getHeader('Via') ?? '', /^SIP\/2\.0\/WS 127\.0\.0\.1:\d+;rport;branch=/);
-      const { buildResponse, serializeMessage } = await import('../../core/sip/serializer.js');
       peer.send(serializeMessage(buildResponse(notify, 200)).toString());
       assert.equal(await responses.next(), 200);
       // No connection to that peer: a WebSocket server cannot dial out.
@@ -479,7 +498,5 @@ describe('sip stack transports', function () {
     const again = await stack.addTransport({ name: 'tcp', protocol: 'tcp', bind: `127.0.0.1:${info[1].port}` });
     assert.equal(again.port, info[1].port);
     await assert.rejects(stack.addTransport({ name: 'udp', protocol: 'udp', bind: '127.0.0.1:0' }), /already exists/);
-    await delay(1);
-    void WebSocket;
   });
 });
