@@ -94,6 +94,9 @@ export class Core {
   readonly mailboxes: MailboxStateEngine;
   readonly extensions: ExtensionStateEngine;
 
+  private booted = false;
+  private readonly bootListeners = new Set<() => void>();
+
   constructor(opts: CoreOptions) {
     this.eid = opts.eid;
     this.paths = opts.paths;
@@ -111,6 +114,34 @@ export class Core {
       presence: this.presence,
       log: opts.logHub.logger('extensionstate'),
     });
+  }
+
+  /** Called by the node once every module of the start-up plan has loaded (Asterisk's FullyBooted). */
+  markFullyBooted(): void {
+    if (this.booted) return;
+    this.booted = true;
+    for (const fn of [...this.bootListeners]) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error(`FullyBooted listener failed: ${String(e)}`);
+      }
+    }
+    this.bootListeners.clear();
+  }
+
+  get fullyBooted(): boolean {
+    return this.booted;
+  }
+
+  /** Runs `fn` once the node is fully booted (at once, on the next turn, if it already is). */
+  onFullyBooted(fn: () => void): Disposer {
+    if (this.booted) {
+      const t = setImmediate(fn);
+      return () => clearImmediate(t);
+    }
+    this.bootListeners.add(fn);
+    return () => this.bootListeners.delete(fn);
   }
 
   /** Every registry's contents, sorted: unloading a module must give back the snapshot from before it loaded. */
@@ -160,6 +191,7 @@ export class Core {
       bodyGenerators: this.bodyGenerators.view(owner, t),
       bodySupplements: this.bodySupplements.view(owner, t),
       cli: this.cli.view(owner, t),
+      onFullyBooted: (fn) => track(this.onFullyBooted(fn)),
     };
   }
 }
@@ -191,4 +223,6 @@ export interface CoreView {
   readonly bodyGenerators: RegistryView<BodyGenerator>;
   readonly bodySupplements: OrderedRegistryView<BodySupplement>;
   readonly cli: RegistryView<CliCommand>;
+  /** Runs `fn` once every start-up module has loaded (at once if the node already is up). */
+  onFullyBooted(fn: () => void): Disposer;
 }

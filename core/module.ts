@@ -31,6 +31,11 @@ export interface ModuleContext {
   readonly log: Logger;
   /** True while the node is stopping (modules that refuse unload at run time let go then). */
   readonly shuttingDown: boolean;
+  /**
+   * How the node is stopping: `gracefully` lets modules say goodbye (final NOTIFYs, unpublish);
+   * `now` stops at once and keeps what a restart restores (persisted subscriptions).
+   */
+  readonly shutdownMode: 'now' | 'gracefully' | undefined;
   /** Runs at unload, last registered first. */
   onUnload(fn: () => void | Promise<void>): void;
   /** Records a disposer to run at unload; returns it. */
@@ -52,7 +57,7 @@ export interface TsteriskModule {
    * Things the module holds for others (live subscriptions, publications): these make a soft
    * unload fail with the use count, as Asterisk's module references do.
    */
-  useCount?(): number;
+  useCount?(ctx: ModuleContext): number;
 }
 
 export function defineModule(m: TsteriskModule): TsteriskModule {

@@ -39,6 +39,7 @@ export class ModuleLoader {
   /** Names in the order they started, for reverse-order shutdown. */
   private readonly started: string[] = [];
   private shuttingDown = false;
+  private shutdownMode: 'now' | 'gracefully' | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -75,7 +76,7 @@ export class ModuleLoader {
   useCount(name: string): number {
     const m = this.modules.get(name);
     if (!m || m.status !== 'Running') return 0;
-    return this.dependentsOf(name).length + (m.module?.useCount?.() ?? 0);
+    return this.dependentsOf(name).length + (m.ctx ? (m.module?.useCount?.(m.ctx.api) ?? 0) : 0);
   }
 
   /**
@@ -187,7 +188,7 @@ export class ModuleLoader {
         `Soft unload failed, '${m.name}' has use count ${this.useCount(m.name)} (needed by ${dependents.join(', ')})`,
       );
     }
-    const own = m.module?.useCount?.() ?? 0;
+    const own = m.ctx ? (m.module?.useCount?.(m.ctx.api) ?? 0) : 0;
     if (own > 0 && !opts.force) {
       throw new TstError('TST_ERR_MODULE_IN_USE', `Soft unload failed, '${m.name}' has use count ${own} (use 'module unload -f' to end what it holds)`);
     }
@@ -218,8 +219,9 @@ export class ModuleLoader {
   }
 
   /** Graceful stop: reverse start order; modules that refuse unload let go because we are shutting down. */
-  async shutdown(): Promise<void> {
+  async shutdown(mode: 'now' | 'gracefully' = 'gracefully'): Promise<void> {
     this.shuttingDown = true;
+    this.shutdownMode = mode;
     for (const name of [...this.started].reverse()) {
       const m = this.modules.get(name);
       if (m?.status === 'Running') await this.stop(m, true);
@@ -253,6 +255,9 @@ export class ModuleLoader {
       log: this.core.logHub.logger(m.name),
       get shuttingDown() {
         return loader.shuttingDown;
+      },
+      get shutdownMode() {
+        return loader.shutdownMode;
       },
       onUnload: (fn) => {
         cleanups.push(fn);

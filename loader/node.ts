@@ -107,6 +107,7 @@ export class TsteriskNode {
       await node.stop('now');
       throw new StartupError(`Required module(s) declined: ${fatal.join(', ')}. Stopping.`, 2);
     }
+    core.markFullyBooted();
     for (const u of core.sorcery.unhandledSections(['pjsip.conf'])) {
       log.warning(`${u.file}:${u.line}: [${u.section}] type '${u.type}' is not handled by any loaded module`);
     }
@@ -146,7 +147,7 @@ export class TsteriskNode {
       const log = this.core.logHub.logger('tsterisk');
       log.notice(`Stopping ${how}`);
       await this.control?.close();
-      await this.loader.shutdown();
+      await this.loader.shutdown(how);
       this.disposeCommands();
       this.core.extensions.dispose?.();
       await this.core.store.close();

@@ -16,6 +16,14 @@ export const catalogue: Readonly<Record<string, Importer>> = {
   res_pjsip_endpoint_identifier_ip: () => import('./res_pjsip_endpoint_identifier_ip.js'),
   res_pjsip_endpoint_identifier_anonymous: () => import('./res_pjsip_endpoint_identifier_anonymous.js'),
   res_pjsip_registrar: () => import('./res_pjsip_registrar.js'),
+  res_pjsip_pubsub: () => import('./res_pjsip_pubsub.js'),
+  res_pjsip_exten_state: () => import('./res_pjsip_exten_state.js'),
+  res_pjsip_pidf_body_generator: () => import('./res_pjsip_pidf_body_generator.js'),
+  res_pjsip_xpidf_body_generator: () => import('./res_pjsip_xpidf_body_generator.js'),
+  res_pjsip_dialog_info_body_generator: () => import('./res_pjsip_dialog_info_body_generator.js'),
+  res_pjsip_pidf_digium_body_supplement: () => import('./res_pjsip_pidf_digium_body_supplement.js'),
+  res_pjsip_pidf_eyebeam_body_supplement: () => import('./res_pjsip_pidf_eyebeam_body_supplement.js'),
+  res_pjsip_mwi_body_generator: () => import('./res_pjsip_mwi_body_generator.js'),
 };
 
 export function catalogueNames(): string[] {

@@ -37,13 +37,65 @@ export interface BodySupplement<K extends BodyKind = BodyKind, B = unknown> {
   supplement(body: B, data: BodyDataMap[K]): void;
 }
 
-/** An event package the notifier serves (ast_sip_subscription_handler). */
-export interface SubscriptionHandler {
+/** What the notifier tells a handler about the subscriber's endpoint (res_pjsip's endpoint object). */
+export interface PubsubEndpoint {
+  readonly id: string;
+  readonly [option: string]: unknown;
+}
+
+/** Why a subscription ended; goes out as `Subscription-State: terminated;reason=...` (RFC 6665 4.1.3). */
+export type TerminationReason = 'timeout' | 'noresource' | 'deactivated' | 'rejected' | 'giveup' | 'probation';
+
+/** One inbound subscription as a handler sees it (ast_sip_subscription). */
+export interface Subscription<K extends BodyKind = BodyKind> {
+  readonly id: string;
+  readonly eventName: string;
+  readonly bodyKind: K;
+  /** The resource subscribed to: the Request-URI user (an extension, an AOR...). */
+  readonly resource: string;
+  readonly endpoint: PubsubEndpoint;
+  /** The negotiated body type. */
+  readonly mediaType: string;
+  /** The presentity: the Request-URI with the resource as user (e.g. `sip:1000@127.0.0.1:5160`). */
+  readonly localUri: string;
+  /** The watcher (the From URI of the SUBSCRIBE). */
+  readonly remoteUri: string;
+  readonly userAgent: string;
+  /** Handler state kept for the subscription's life (watcher handles...). */
+  readonly data: Map<string, unknown>;
+  /**
+   * Handler state that must survive a restart with the subscription (JSON values only, e.g.
+   * the dialog-info version). Saved with the subscription, in batches, never per NOTIFY.
+   */
+  readonly persistent: Record<string, unknown>;
+  /**
+   * The body version counter the generator advances (dialog-info `version`, RLMI `version`). The
+   * notifier owns it: it is persisted with the subscription and put back when a rendered body
+   * is not sent (unchanged), so versions on the wire never skip.
+   */
+  readonly bodyState: { version: number };
+  /** The resource changed: a NOTIFY goes out if the body differs from the last one sent. */
+  notify(): void;
+  /** Ends the subscription with a final NOTIFY carrying the reason. */
+  terminate(reason: TerminationReason): void;
+}
+
+/** An event package the notifier serves (ast_sip_subscription_handler with its notifier). */
+export interface SubscriptionHandler<K extends BodyKind = BodyKind> {
   eventName: string;
-  bodyKind: BodyKind;
-  /** Media types this handler can be asked for, best first; the first is the default when Accept is absent. */
+  bodyKind: K;
+  /** Media types this handler can be asked for, best first. */
   accept: readonly string[];
+  /** The body type used when the SUBSCRIBE has no Accept (baresip and linphone send none). */
   defaultAccept: string;
+  /** Whether the resource exists for this endpoint: 200, or the status to refuse with (404...). */
+  newSubscribe(endpoint: PubsubEndpoint, resource: string): number;
+  /** The subscription is set up (or restored): start watching the resource. */
+  subscriptionEstablished(sub: Subscription<K>): void;
+  /** Current state for a NOTIFY body; undefined when the resource is gone. */
+  getNotifyData(sub: Subscription<K>): BodyDataMap[K] | undefined;
+  /** The subscription ended: stop watching. */
+  subscriptionShutdown?(sub: Subscription<K>): void;
 }
 
 /** Consumer of inbound PUBLISH bodies for one event package (ast_sip_publish_handler). */

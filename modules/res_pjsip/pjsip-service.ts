@@ -131,10 +131,10 @@ export class PjsipServiceImpl implements PjsipService {
     return [...new Set(this.supportedTags)];
   }
 
-  reply(tx: ServerTransaction, status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = [], body?: { type: string; text: string }): SipResponse {
+  reply(tx: ServerTransaction, status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = [], body?: { type: string; text: string }, toTag?: string): SipResponse {
     const all: Array<[string, string]> = headers.map((h) => [h[0], h[1]]);
     all.push(['Server', this.global().user_agent]);
-    return tx.reply(status, reason, { headers: all, ...(body ? { body: body.text, contentType: body.type } : {}) });
+    return tx.reply(status, reason, { headers: all, ...(body ? { body: body.text, contentType: body.type } : {}), ...(toTag !== undefined ? { toTag } : {}) });
   }
 
   sendRequest(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, opts: { outboundAuth?: readonly string[] } = {}): void {

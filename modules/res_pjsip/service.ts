@@ -79,7 +79,8 @@ export interface PjsipService {
   allow(): string[];
   supported(): string[];
   /** A response with Server added, as every response we send carries. */
-  reply(tx: ServerTransaction, status: number, reason?: string, headers?: ReadonlyArray<readonly [string, string]>, body?: { type: string; text: string }): SipResponse;
+  /** `toTag`: the To tag of a dialog-creating response (our local tag). */
+  reply(tx: ServerTransaction, status: number, reason?: string, headers?: ReadonlyArray<readonly [string, string]>, body?: { type: string; text: string }, toTag?: string): SipResponse;
   /**
    * Sends a request out of dialog or in dialog through the stack, adding User-Agent and
    * Max-Forwards, answering 401/407 through the outbound authenticator with `outboundAuth`.

@@ -1,0 +1,72 @@
+/**
+ * res_pjsip_exten_state: the `presence` and `dialog` event packages over hints. A SUBSCRIBE to
+ * an extension finds its hint in the endpoint's subscribe_context (else context), watches it,
+ * and every extension state change (every RINGING update included), presence change, or hint
+ * removal (terminated;reason=noresource) goes to the notifier, which renders the negotiated body.
+ */
+import { defineModule, type ModuleContext } from '../core/module.js';
+import type { ExtenStateData } from '../core/pubsub/body-data.js';
+import type { PubsubEndpoint, Subscription, SubscriptionHandler } from '../core/pubsub/types.js';
+import type { ExtensionStateWatcher } from '../core/state/extension-state.js';
+
+const WATCHER = 'exten_state_watcher';
+
+function contextOf(endpoint: PubsubEndpoint): string {
+  const sub = endpoint.subscribe_context;
+  return typeof sub === 'string' && sub !== '' ? sub : typeof endpoint.context === 'string' ? endpoint.context : 'default';
+}
+
+function handler(ctx: ModuleContext, eventName: string, accept: string[]): SubscriptionHandler<'exten_state'> {
+  const ext = ctx.core.extensions;
+  return {
+    eventName,
+    bodyKind: 'exten_state',
+    accept,
+    defaultAccept: accept[0]!,
+    newSubscribe(endpoint, resource) {
+      return ext.getHint(contextOf(endpoint), resource) ? 200 : 404;
+    },
+    subscriptionEstablished(sub: Subscription<'exten_state'>) {
+      const w = ext.addWatcher(contextOf(sub.endpoint), sub.resource, (change) => {
+        if (change.reason === 'removed') sub.terminate('noresource');
+        else sub.notify();
+      });
+      if (!w) throw new Error(`no hint for ${sub.resource}@${contextOf(sub.endpoint)}`);
+      sub.data.set(WATCHER, w);
+    },
+    getNotifyData(sub): ExtenStateData | undefined {
+      const s = ext.getState(contextOf(sub.endpoint), sub.resource);
+      if (!s) return undefined;
+      return {
+        exten: sub.resource,
+        context: s.context,
+        local: sub.localUri,
+        remote: sub.remoteUri,
+        extenState: s.state,
+        presence: s.presence,
+        userAgent: sub.userAgent,
+        deviceStateInfo: s.devices.map((d) => ({ device: d.device, state: d.state })),
+        notifyEarlyInuseRinging: sub.endpoint.notify_early_inuse_ringing === true,
+        dialogInfo: sub.bodyState,
+      };
+    },
+    subscriptionShutdown(sub) {
+      (sub.data.get(WATCHER) as ExtensionStateWatcher | undefined)?.dispose();
+      sub.data.delete(WATCHER);
+    },
+  };
+}
+
+export default defineModule({
+  info: {
+    name: 'res_pjsip_exten_state',
+    description: 'PJSIP Extension State Notifications',
+    supportLevel: 'core',
+    loadPriority: 65,
+    requires: ['res_pjsip', 'res_pjsip_pubsub'],
+  },
+  load(ctx) {
+    ctx.core.subscriptionHandlers.register('presence', handler(ctx, 'presence', ['application/pidf+xml', 'application/xpidf+xml', 'application/cpim-pidf+xml']) as never);
+    ctx.core.subscriptionHandlers.register('dialog', handler(ctx, 'dialog', ['application/dialog-info+xml']) as never);
+  },
+});

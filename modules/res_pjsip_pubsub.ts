@@ -1,0 +1,50 @@
+/**
+ * res_pjsip_pubsub: the notifier framework. SUBSCRIBE per RFC 6665 with Asterisk's decision
+ * order and codes, dialogs owned by the notifier, full-state NOTIFYs, refresh and unsubscribe,
+ * expiry, persistence across restarts. It knows no event package: handlers, generators and
+ * supplements come from the core's registries (res_pjsip_exten_state, res_pjsip_mwi...).
+ */
+import { defineModule } from '../core/module.js';
+import { pubsubCommands } from './res_pjsip_pubsub/cli.js';
+import { Notifier } from './res_pjsip_pubsub/notifier.js';
+
+/** The notifier of each loaded instance (one per node: nodes may share a process). */
+const notifiers = new WeakMap<object, Notifier>();
+
+export default defineModule({
+  info: {
+    name: 'res_pjsip_pubsub',
+    description: 'PJSIP event resource',
+    supportLevel: 'core',
+    loadPriority: 60,
+    requires: ['res_pjsip'],
+  },
+  load(ctx) {
+    const pjsip = ctx.use('pjsip');
+    const notifier = new Notifier(ctx.core, pjsip, ctx.log);
+    notifiers.set(ctx, notifier);
+    ctx.track(pjsip.registerMethodHandler('SUBSCRIBE', (req, tx, rctx) => notifier.handleSubscribe(req, tx, rctx)));
+    ctx.track(pjsip.registerDialogHandler((req, tx) => notifier.handleInDialog(req, tx)));
+    for (const c of pubsubCommands(notifier)) ctx.core.cli.register(c.command, c);
+    // Handlers load after us (they require us): restore once every module is in.
+    ctx.core.onFullyBooted(() => {
+      const n = notifier.restore();
+      if (n > 0) ctx.log.verbose(`Restored ${n} subscriptions`);
+    });
+    ctx.onUnload(() => {
+      notifier.stop();
+      notifiers.delete(ctx);
+    });
+  },
+  useCount(ctx) {
+    return notifiers.get(ctx)?.subscriptions.size ?? 0;
+  },
+  async unload(ctx) {
+    const current = notifiers.get(ctx);
+    if (!current) return;
+    // `core stop now` keeps the records so the next start restores the dialogs; a graceful stop or
+    // an unload says goodbye with terminated;reason=deactivated.
+    const keep = ctx.shuttingDown && ctx.shutdownMode === 'now';
+    await current.terminateAll('deactivated', keep);
+  },
+});
