@@ -11,12 +11,15 @@ import type { ExtensionStateWatcher } from '../core/state/extension-state.js';
 
 const WATCHER = 'exten_state_watcher';
 
+/** Live subscriptions per loaded instance: they are this module's use count. */
+const live = new WeakMap<object, Set<Subscription<'exten_state'>>>();
+
 function contextOf(endpoint: PubsubEndpoint): string {
   const sub = endpoint.subscribe_context;
   return typeof sub === 'string' && sub !== '' ? sub : typeof endpoint.context === 'string' ? endpoint.context : 'default';
 }
 
-function handler(ctx: ModuleContext, eventName: string, accept: string[]): SubscriptionHandler<'exten_state'> {
+function handler(ctx: ModuleContext, eventName: string, accept: string[], subs: Set<Subscription<'exten_state'>>): SubscriptionHandler<'exten_state'> {
   const ext = ctx.core.extensions;
   return {
     eventName,
@@ -33,6 +36,7 @@ function handler(ctx: ModuleContext, eventName: string, accept: string[]): Subsc
       });
       if (!w) throw new Error(`no hint for ${sub.resource}@${contextOf(sub.endpoint)}`);
       sub.data.set(WATCHER, w);
+      subs.add(sub);
     },
     getNotifyData(sub): ExtenStateData | undefined {
       const s = ext.getState(contextOf(sub.endpoint), sub.resource);
@@ -53,6 +57,7 @@ function handler(ctx: ModuleContext, eventName: string, accept: string[]): Subsc
     subscriptionShutdown(sub) {
       (sub.data.get(WATCHER) as ExtensionStateWatcher | undefined)?.dispose();
       sub.data.delete(WATCHER);
+      subs.delete(sub);
     },
   };
 }
@@ -66,7 +71,22 @@ export default defineModule({
     requires: ['res_pjsip', 'res_pjsip_pubsub'],
   },
   load(ctx) {
-    ctx.core.subscriptionHandlers.register('presence', handler(ctx, 'presence', ['application/pidf+xml', 'application/xpidf+xml', 'application/cpim-pidf+xml']) as never);
-    ctx.core.subscriptionHandlers.register('dialog', handler(ctx, 'dialog', ['application/dialog-info+xml']) as never);
+    const subs = new Set<Subscription<'exten_state'>>();
+    live.set(ctx, subs);
+    ctx.core.subscriptionHandlers.register('presence', handler(ctx, 'presence', ['application/pidf+xml', 'application/xpidf+xml', 'application/cpim-pidf+xml'], subs) as never);
+    ctx.core.subscriptionHandlers.register('dialog', handler(ctx, 'dialog', ['application/dialog-info+xml'], subs) as never);
+  },
+  useCount(ctx) {
+    return live.get(ctx)?.size ?? 0;
+  },
+  /** Forced (or at shutdown): the subscriptions end with terminated;reason=deactivated. */
+  async unload(ctx) {
+    const subs = live.get(ctx);
+    if (!subs || subs.size === 0) return;
+    // At `core stop now` res_pjsip_pubsub keeps them for the restart; do not end them here.
+    if (ctx.shuttingDown && ctx.shutdownMode === 'now') return;
+    for (const s of [...subs]) s.terminate('deactivated');
+    const deadline = Date.now() + 2000;
+    while (subs.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   },
 });

@@ -38,7 +38,7 @@ export class TestSipClient {
 
   private constructor(
     readonly protocol: 'udp' | 'tcp',
-    private readonly sendRaw: (buf: Buffer) => void,
+    private readonly sendRaw: (buf: Buffer, to?: { address: string; port: number }) => void,
     private readonly closer: () => void,
     localPort: number,
     readonly serverPort: number,
@@ -49,8 +49,9 @@ export class TestSipClient {
   static async udp(serverPort: number): Promise<TestSipClient> {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-    const c = new TestSipClient('udp', (b) => sock.send(b, serverPort, '127.0.0.1'), () => sock.close(), sock.address().port, serverPort);
-    sock.on('message', (m) => c.onData(m));
+    const c = new TestSipClient('udp', (b, to) => sock.send(b, to?.port ?? serverPort, to?.address ?? '127.0.0.1'), () => sock.close(), sock.address().port, serverPort);
+    // Responses go back where the request came from (a restarted node has another port).
+    sock.on('message', (m, rinfo) => c.onData(m, { address: rinfo.address, port: rinfo.port }));
     return c;
   }
 
@@ -152,7 +153,7 @@ export class TestSipClient {
     this.closer();
   }
 
-  private onData(buf: Buffer): void {
+  private onData(buf: Buffer, from?: { address: string; port: number }): void {
     const r = parseMessage(buf);
     if (!r.ok) return;
     const m: SipMessage = r.message;
@@ -164,7 +165,7 @@ export class TestSipClient {
       return;
     }
     this.received.push(m);
-    if (this.answerWith !== null && m.method !== 'ACK') this.sendRaw(serializeMessage(buildResponse(m, this.answerWith)));
+    if (this.answerWith !== null && m.method !== 'ACK') this.sendRaw(serializeMessage(buildResponse(m, this.answerWith)), from);
     for (const w of [...this.requestWaiters]) {
       if (w.pred(m)) {
         this.requestWaiters.splice(this.requestWaiters.indexOf(w), 1);
