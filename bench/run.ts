@@ -7,6 +7,7 @@ import os from 'node:os';
 import { benchBodies } from './bodies.js';
 import { benchKernel } from './kernel.js';
 import { benchSipParse, type BenchResult } from './sip-parse.js';
+import { benchSipStack } from './sip-stack.js';
 
 function print(title: string, rows: BenchResult[]): void {
   console.log(`\n== ${title}`);
@@ -21,3 +22,4 @@ print(
   benchBodies(1000).map((r) => ({ name: r.name, value: r.perSecond, unit: 'renders/s' })),
 );
 print('kernel: hints, watchers, store (one core)', await benchKernel(1000));
+print('S0 SIP stack: non-INVITE transactions over UDP loopback (client and node share the 2 cores)', await benchSipStack());
