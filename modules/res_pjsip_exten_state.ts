@@ -51,6 +51,7 @@ function handler(ctx: ModuleContext, eventName: string, accept: string[], subs: 
         userAgent: sub.userAgent,
         deviceStateInfo: s.devices.map((d) => ({ device: d.device, state: d.state })),
         notifyEarlyInuseRinging: sub.endpoint.notify_early_inuse_ringing === true,
+        pidfContactIsWatcher: sub.endpoint.pidf_contact === 'watcher',
         dialogInfo: sub.bodyState,
       };
     },

@@ -66,6 +66,13 @@ const ACTED_ON = {
   contact_deny: { kind: 'list', multiple: true, default: [], convert: parseNetworkList },
   contact_permit: { kind: 'list', multiple: true, default: [], convert: parseNetworkList },
   contact_acl: { kind: 'list', multiple: true, default: [] },
+  // tsterisk's own: Asterisk puts the watcher's URI in the PIDF <contact> (asterisk#1898).
+  pidf_contact: {
+    kind: 'enum',
+    values: ['presentity', 'watcher'],
+    default: 'presentity',
+    description: "PIDF <contact>: the presentity's URI (RFC 3863), or 'watcher' for Asterisk's behaviour",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Accepted for compatibility, ignored by tsterisk (no media, no calls). Types and defaults as Asterisk's. */

@@ -131,4 +131,15 @@ describe('res_pjsip_pubsub + res_pjsip_exten_state: presence and dialog subscrip
     assert.equal(fin.callId, a.callId);
     assert.match(await n.run('pjsip list subscriptions inbound'), /alice\s+1001\s+presence/);
   });
+
+  it("pidf_contact = watcher gives Asterisk's PIDF <contact> (the watcher's URI)", async () => {
+    c.close();
+    await n.stop();
+    n = await startPjsipNode(BASE_PJSIP.replace('[alice]\ntype = endpoint\n', '[alice]\ntype = endpoint\npidf_contact = watcher\n'), { 'extensions.conf': EXT });
+    c = await TestSipClient.udp(n.udpPort);
+    assert.equal((await subscribe('1000', 'presence', undefined)).status, 200);
+    const n1 = await c.waitForRequest((r) => r.method === 'NOTIFY');
+    const doc = readXml(n1.bodyText()).root;
+    assert.equal(first(first(doc, 'tuple'), 'contact').text, 'sip:alice@127.0.0.1');
+  });
 });
