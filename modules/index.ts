@@ -24,6 +24,8 @@ export const catalogue: Readonly<Record<string, Importer>> = {
   res_pjsip_pidf_digium_body_supplement: () => import('./res_pjsip_pidf_digium_body_supplement.js'),
   res_pjsip_pidf_eyebeam_body_supplement: () => import('./res_pjsip_pidf_eyebeam_body_supplement.js'),
   res_pjsip_mwi_body_generator: () => import('./res_pjsip_mwi_body_generator.js'),
+  res_pjsip_mwi: () => import('./res_pjsip_mwi.js'),
+  res_pjsip_outbound_publish: () => import('./res_pjsip_outbound_publish.js'),
 };
 
 export function catalogueNames(): string[] {

@@ -33,7 +33,8 @@ export default defineModule({
         const u = parseUri(req.from.uri);
         if (!u?.user) return undefined;
         // Request user parameters (;phone-context...) are not part of the name.
-        const user = decodeURIComponent(u.user.split(';')[0]!);
+        // A malformed escape (`%zz`, `%C0%80`) names no endpoint; decodeURIComponent would throw.
+        let user: string; try { user = decodeURIComponent(u.user.split(';')[0]!); } catch { return undefined; }
         return byName(pjsip, user, u.host, 'username');
       }),
     );

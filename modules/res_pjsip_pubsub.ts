@@ -1,12 +1,15 @@
 /**
  * res_pjsip_pubsub: the notifier framework. SUBSCRIBE per RFC 6665 with Asterisk's decision
  * order and codes, dialogs owned by the notifier, full-state NOTIFYs, refresh and unsubscribe,
- * expiry, persistence across restarts. It knows no event package: handlers, generators and
- * supplements come from the core's registries (res_pjsip_exten_state, res_pjsip_mwi...).
+ * expiry, persistence across restarts, and resource lists (RFC 4662, `type=resource_list`). It
+ * knows no event package: handlers, generators and supplements come from the core's registries
+ * (res_pjsip_exten_state, res_pjsip_mwi...). It also declares `type=inbound-publication`, as
+ * Asterisk's module does, for the PUBLISH handlers to read.
  */
 import { defineModule } from '../core/module.js';
 import { pubsubCommands } from './res_pjsip_pubsub/cli.js';
 import { Notifier } from './res_pjsip_pubsub/notifier.js';
+import { INBOUND_PUBLICATION_TYPE, RESOURCE_LIST_TYPE } from './res_pjsip_pubsub/resource-list.js';
 
 /** The notifier of each loaded instance (one per node: nodes may share a process). */
 const notifiers = new WeakMap<object, Notifier>();
@@ -21,6 +24,8 @@ export default defineModule({
   },
   load(ctx) {
     const pjsip = ctx.use('pjsip');
+    ctx.core.sorcery.registerType(RESOURCE_LIST_TYPE);
+    ctx.core.sorcery.registerType(INBOUND_PUBLICATION_TYPE);
     const notifier = new Notifier(ctx.core, pjsip, ctx.log);
     notifiers.set(ctx, notifier);
     ctx.track(pjsip.registerMethodHandler('SUBSCRIBE', (req, tx, rctx) => notifier.handleSubscribe(req, tx, rctx)));

@@ -22,7 +22,8 @@ interface Binding {
 
 function findAor(pjsip: PjsipService, req: SipRequest, ctx: RequestContext): AorObject | undefined {
   const to = parseUri(req.to.uri);
-  const user = to?.user ? decodeURIComponent(to.user) : '';
+  // A malformed escape (`%zz`, `%C0%80`) names no AOR (404); decodeURIComponent would throw.
+  let user: string; try { user = to?.user ? decodeURIComponent(to.user) : ''; } catch { return undefined; }
   const names = to && user ? [`${user}@${to.host}`, user] : [];
   for (const n of names) {
     if (!ctx.endpoint.aors.includes(n)) continue;

@@ -103,7 +103,91 @@ export interface PublishHandler {
   eventName: string;
 }
 
-/** Producer of outbound PUBLISH for one event package (ast_sip_event_publisher_handler). */
+/** A PUBLISH body an event publisher hands to an outbound publish client. */
+export interface PublishBody {
+  /** `type/subtype`, e.g. `application/pidf+xml`. */
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/** One piece of current state, as an event publisher reports it (EventPublisher.fullState). */
+export interface PublishedState {
+  /**
+   * The resource: with multi_user=yes the user of the Request-URI and To (an extension...);
+   * undefined for the client's user-less publication.
+   */
+  readonly resource?: string;
+  /**
+   * Coalescing key within the resource. Queued changes with the same (resource, key) replace
+   * each other (latest wins); undefined means the resource's whole state. A publisher that
+   * sends several independent items through one publication (asterisk-devicestate: one JSON
+   * per device) gives each item its own key so none is lost.
+   */
+  readonly key?: string;
+  readonly body: PublishBody;
+}
+
+/** The URIs of one publication, as they go on the wire, plus those an event body names. */
+export interface PublicationUris {
+  /** server_uri, its user replaced by the resource (multi_user). */
+  readonly requestUri: string;
+  /** from_uri (else server_uri), as configured. */
+  readonly fromUri: string;
+  /** to_uri (else server_uri), its user replaced by the resource (multi_user). */
+  readonly toUri: string;
+  /** from_uri (else server_uri) with the resource as user: the body's local/entity URI (exten_state). */
+  readonly localUri: string;
+  /** to_uri (else server_uri) with the resource as user: the body's remote URI (exten_state). */
+  readonly remoteUri: string;
+}
+
+/**
+ * One `type=outbound-publish` object as an event publisher sees it
+ * (ast_sip_outbound_publish_client). It exists while the object is configured; `running` while
+ * it is started (a publisher for its event is registered and accepted it).
+ */
+export interface OutboundPublishClient {
+  /** The outbound-publish object's name. */
+  readonly name: string;
+  /** Its `event` (lower-case). */
+  readonly event: string;
+  readonly multiUser: boolean;
+  /** Its `@name` options, without the `@` (`body`, `context`, `exten`, `device_state_filter`...). */
+  readonly extended: Readonly<Record<string, string>>;
+  readonly running: boolean;
+  /** Publisher state kept for the client's life (dialog-info versions, compiled filters...). */
+  readonly data: Map<string, unknown>;
+  uris(resource?: string): PublicationUris;
+  /**
+   * Publishes a state change of `resource` (ignored unless running). One PUBLISH is in flight
+   * per publication; changes queued meanwhile are coalesced per (resource, key), latest wins.
+   * With multi_user=no every resource shares the client's single publication.
+   */
+  publish(resource: string | undefined, body: PublishBody, key?: string): void;
+  /** Ends the publication carrying `resource` (PUBLISH Expires: 0); a later publish() starts a new one. */
+  remove(resource?: string): void;
+}
+
+/**
+ * Producer of outbound PUBLISH for one event package (ast_sip_event_publisher_handler),
+ * registered in the core's `eventPublishers` registry under its event name, through the
+ * `outbound_publish` service's registerEventPublisher so that clients start and stop with it.
+ */
 export interface EventPublisher {
   eventName: string;
+  /**
+   * An outbound-publish client of this event starts: check its extended options (`@body`...)
+   * and prepare. Return an error message to refuse it (it stays not started, as Asterisk's
+   * "Failed to start outbound publish"); it is offered again at the next reload.
+   */
+  startPublishing?(client: OutboundPublishClient): string | undefined;
+  /** The client stopped (object removed or changed, publisher or module unloaded, shutdown). */
+  stopPublishing?(client: OutboundPublishClient): void;
+  /**
+   * The current full state the client should carry: everything when `resource` is undefined,
+   * else that resource's state. Asked when the client starts (nothing is waited for: the state
+   * goes out at once, unlike Asterisk which publishes only on the next change), and after a 412
+   * (the new initial PUBLISH carries it). Without it, a 412 re-sends the last bodies sent.
+   */
+  fullState?(client: OutboundPublishClient, resource?: string): PublishedState[];
 }

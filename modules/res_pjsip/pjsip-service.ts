@@ -137,20 +137,20 @@ export class PjsipServiceImpl implements PjsipService {
     return tx.reply(status, reason, { headers: all, ...(body ? { body: body.text, contentType: body.type } : {}), ...(toTag !== undefined ? { toTag } : {}) });
   }
 
-  sendRequest(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, opts: { outboundAuth?: readonly string[] } = {}): void {
+  sendRequest(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, opts: { outboundAuth?: readonly string[]; maxAuthAttempts?: number } = {}): void {
     const g = this.global();
     if (!req.hasHeader('User-Agent')) req.setHeader('User-Agent', g.user_agent);
     if (!req.hasHeader('Max-Forwards')) req.setHeader('Max-Forwards', String(g.max_forwards));
-    this.sendWithAuth(req, target, handlers, opts.outboundAuth ?? [], 0);
+    this.sendWithAuth(req, target, handlers, opts.outboundAuth ?? [], 0, opts.maxAuthAttempts ?? MAX_AUTH_ATTEMPTS);
   }
 
-  private sendWithAuth(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, auths: readonly string[], attempt: number): void {
+  private sendWithAuth(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, auths: readonly string[], attempt: number, max: number): void {
     this.stack.sendRequest(req, target, {
       onResponse: (res, tx) => {
-        if ((res.status === 401 || res.status === 407) && auths.length > 0 && this.outboundAuthenticator && attempt < MAX_AUTH_ATTEMPTS) {
+        if ((res.status === 401 || res.status === 407) && auths.length > 0 && this.outboundAuthenticator && attempt < max) {
           const retry = this.outboundAuthenticator.retry(auths, res, req, attempt + 1);
           if (retry) {
-            this.sendWithAuth(retry, target, handlers, auths, attempt + 1);
+            this.sendWithAuth(retry, target, handlers, auths, attempt + 1, max);
             return;
           }
         }

@@ -85,7 +85,8 @@ export interface PjsipService {
    * Sends a request out of dialog or in dialog through the stack, adding User-Agent and
    * Max-Forwards, answering 401/407 through the outbound authenticator with `outboundAuth`.
    */
-  sendRequest(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, opts?: { outboundAuth?: readonly string[] }): void;
+  /** `maxAuthAttempts`: challenges answered at most (default 3). */
+  sendRequest(req: SipRequest, target: RequestTarget, handlers: ClientTransactionHandlers, opts?: { outboundAuth?: readonly string[]; maxAuthAttempts?: number }): void;
   /** Resolves a URI (or a dialog's next hop) to a stack target, preferring a known flow. */
   resolve(uri: string, flow?: AorContact['flow']): Promise<RequestTarget>;
 }

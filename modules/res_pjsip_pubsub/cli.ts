@@ -2,6 +2,7 @@
 import { TstError } from '../../core/errors.js';
 import type { CliCommand } from '../../core/cli/types.js';
 import type { Notifier } from './notifier.js';
+import { ListSubscription } from './list-subscription.js';
 import type { InboundSubscription } from './subscription.js';
 
 function filtered(n: Notifier, args: string[], usage: string): InboundSubscription[] {
@@ -68,8 +69,9 @@ export function pubsubCommands(n: Notifier): CliCommand[] {
           ['Next CSeq', d.localCseq + 1],
           ['Expiry (secs)', s.remainingSeconds],
           ['NOTIFYs sent', s.notifiesSent],
-          ['Body version', s.bodyState.version],
+          [s.isList ? 'RLMI version' : 'Body version', s.bodyState.version],
         ];
+        if (s instanceof ListSubscription) rows.push(['List resources', s.resources().join(', ')]);
         io.print(`${rows.map(([k, v]) => `${k.padEnd(16)}: ${v}`).join('\n')}\n`);
       },
     },

@@ -1,14 +1,16 @@
 /**
  * The notifier framework's SIP side (Asterisk's res_pjsip_pubsub.c, SUBSCRIBE part): the
- * out-of-dialog SUBSCRIBE decision order, in-dialog refresh and unsubscribe, the table of
- * subscriptions and dialogs, and batched persistence so subscriptions survive a restart on the
- * same dialog. It knows no event package: handlers come from the core's registry.
+ * out-of-dialog SUBSCRIBE decision order, resource lists (RFC 4662: a SUBSCRIBE with
+ * `Supported: eventlist` to the name of a resource_list of its event), in-dialog refresh and
+ * unsubscribe, the table of subscriptions and dialogs, and batched persistence so subscriptions,
+ * lists included, survive a restart on the same dialog. It knows no event package: handlers come
+ * from the core's registry.
  */
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../../core/errors.js';
 import type { CoreView } from '../../core/index.js';
 import type { Logger } from '../../core/log.js';
-import type { SubscriptionHandler, TerminationReason } from '../../core/pubsub/types.js';
+import type { PubsubEndpoint, SubscriptionHandler, TerminationReason } from '../../core/pubsub/types.js';
 import { Dialog, DialogTable, type DialogState } from '../../core/sip/dialog.js';
 import { parseDeltaSeconds, parseEvent } from '../../core/sip/header-values.js';
 import type { SipRequest } from '../../core/sip/message.js';
@@ -19,7 +21,18 @@ import { formatUri } from '../../core/sip/uri.js';
 import type { EndpointObject } from '../res_pjsip/object-types.js';
 import type { PjsipService, RequestContext } from '../res_pjsip/service.js';
 import { negotiateAccept } from './accept.js';
-import { InboundSubscription, MAX_EXPIRES, type SubscriptionHost } from './subscription.js';
+import { ListSubscription } from './list-subscription.js';
+import { buildResourceTree, listFor, RESOURCE_LIST, type ListSpec, type ResourceListObject, type TreeLookup } from './resource-list.js';
+import { ResourceSubscription } from './resource-subscription.js';
+import { InboundSubscription, MAX_EXPIRES, type PersistedListState, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
+
+/**
+ * An optional handler hook (Asterisk's notifier `get_resource_display_name`): the display name
+ * of a resource, for RLMI `<name>` when a list has resource_display_name=yes.
+ */
+export interface DisplayNameHook {
+  getResourceDisplayName?(endpoint: PubsubEndpoint, resource: string): string | undefined;
+}
 
 export const PERSISTENCE_FAMILY = 'subscription_persistence';
 /** Persisted state is written at most this long after it changed (never once per NOTIFY). */
@@ -44,6 +57,22 @@ interface PersistedSubscription {
   dialog: DialogState;
   persistent: Record<string, unknown>;
   bodyVersion: number;
+  /** Present for a list subscription (records written before lists existed have none). */
+  list?: PersistedListState;
+}
+
+/** `Supported: eventlist` (case-insensitive option tag, any of several Supported headers). */
+function supportsEventlist(req: SipRequest): boolean {
+  return req.getHeaders('Supported').some((h) => h.split(',').some((t) => t.trim().toLowerCase() === 'eventlist'));
+}
+
+function decodeUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    // A stray '%' is taken literally rather than failing the request.
+    return user;
+  }
 }
 
 /** Our Contact for a dialog: the address the request came in on (Asterisk: `<sip:127.0.0.1:5160>`). */
@@ -90,6 +119,7 @@ export class Notifier implements SubscriptionHost {
   }
 
   private save(sub: InboundSubscription): void {
+    const content = sub.persistedContent();
     const rec: PersistedSubscription = {
       id: sub.id,
       event: sub.eventName,
@@ -102,9 +132,10 @@ export class Notifier implements SubscriptionHost {
       userAgent: sub.userAgent,
       expiresAt: sub.expiresAt,
       dialog: sub.dialog.state,
-      persistent: sub.persistent,
+      persistent: content.persistent,
       bodyVersion: sub.bodyState.version,
     };
+    if (content.list) rec.list = content.list;
     this.core.store.put(PERSISTENCE_FAMILY, sub.id, JSON.stringify(rec));
   }
 
@@ -134,22 +165,29 @@ export class Notifier implements SubscriptionHost {
     if (!event) return refuse(489, 'Bad Event', 'no or bad Event header', allowEvents);
     const handler = this.core.subscriptionHandlers.get(event.package) as SubscriptionHandler | undefined;
     if (!handler) return refuse(489, 'Bad Event', `no handler for event '${event.package}'`, allowEvents);
-    const offered = handler.accept.filter((t) => {
-      const g = this.core.bodyGenerators.get(t);
-      return g !== undefined && g.bodyKind === handler.bodyKind;
-    });
+    // Any generator of the handler's body kind may serve it, as in Asterisk's find_body_generator
+    // (presence with Accept: application/dialog-info+xml gets dialog-info bodies, see the
+    // subscribe-errors capture); the handler's own types come first.
+    const sameKind = (t: string) => this.core.bodyGenerators.get(t)?.bodyKind === handler.bodyKind;
+    const offered = [
+      ...handler.accept.filter(sameKind),
+      ...this.core.bodyGenerators.keys().filter((t) => !handler.accept.includes(t) && sameKind(t)),
+    ];
     const nego = negotiateAccept(req.getHeaders('Accept'), offered, handler.defaultAccept);
     if (!nego.mediaType) return refuse(489, 'Bad Event', `Accept: ${nego.reason ?? 'nothing acceptable'}`, allowEvents);
-    let resource = ruri.user ? decodeURIComponent(ruri.user) : '';
+    let resource = ruri.user ? decodeUser(ruri.user) : '';
     if (this.pjsip.global().ignore_uri_user_options) resource = resource.split(';')[0]!;
-    let status: number;
-    try {
-      status = handler.newSubscribe(endpoint, resource);
-    } catch (e) {
-      this.log.error(`${event.package} handler failed on '${resource}': ${errorMessage(e)}`);
-      status = 500;
+    // A list subscription only when the subscriber supports lists and a list of this event has
+    // that name (Asterisk's build_resource_tree); otherwise the name is a plain resource.
+    const list = supportsEventlist(req) ? listFor(this.treeLookup(endpoint, handler), resource, handler.eventName) : undefined;
+    let tree: ListSpec | undefined;
+    if (list) {
+      tree = buildResourceTree(list, handler.eventName, this.treeLookup(endpoint, handler));
+      if (!tree) return refuse(500, 'Server Internal Error', `resource list '${resource}': no list item could be subscribed`);
+    } else {
+      const status = this.newSubscribe(handler, endpoint, resource);
+      if (status < 200 || status >= 300) return refuse(status, status === 404 ? 'Not Found' : 'Server Internal Error', `resource '${resource}'`);
     }
-    if (status < 200 || status >= 300) return refuse(status, status === 404 ? 'Not Found' : 'Server Internal Error', `resource '${resource}'`);
 
     expires = Math.min(expires, MAX_EXPIRES);
     const localTag = generateTag();
@@ -170,30 +208,76 @@ export class Notifier implements SubscriptionHost {
       return refuse(400, 'Bad Request', errorMessage(e));
     }
     const localUri = formatUri({ ...ruri, user: ruri.user, params: new Map(), headers: [] });
-    const sub = new InboundSubscription(
-      {
-        id: randomBytes(8).toString('hex'),
-        handler,
-        endpoint,
-        resource,
-        mediaType: nego.mediaType,
-        localUri,
-        remoteUri: req.from.uri,
-        userAgent: req.getHeader('User-Agent') ?? '',
-        eventHeader: eventValue!,
-        dialog,
-        expiresAt: Date.now() + expires * 1000,
-      },
-      this,
-    );
-    this.pjsip.reply(tx, 200, 'OK', [
-      ['Expires', String(expires)],
-      ['Contact', `<${dialog.state.localContact}>`],
-      ['Allow', this.pjsip.allow().join(', ')],
-    ], undefined, localTag);
+    const init: SubscriptionInit = {
+      id: randomBytes(8).toString('hex'),
+      handler,
+      endpoint,
+      resource,
+      mediaType: nego.mediaType,
+      localUri,
+      remoteUri: req.from.uri,
+      userAgent: req.getHeader('User-Agent') ?? '',
+      eventHeader: eventValue!,
+      dialog,
+      expiresAt: Date.now() + expires * 1000,
+    };
+    const sub =
+      list && tree
+        ? new ListSubscription(
+            { ...init, tree, batchInterval: list.notification_batch_interval, rebuild: () => this.rebuildTree(endpoint, handler, resource) },
+            this,
+          )
+        : new ResourceSubscription(init, this);
+    const headers: Array<[string, string]> = [['Expires', String(expires)]];
+    if (sub.isList) headers.push(['Require', 'eventlist']);
+    headers.push(['Contact', `<${dialog.state.localContact}>`], ['Allow', this.pjsip.allow().join(', ')]);
+    this.pjsip.reply(tx, 200, 'OK', headers, undefined, localTag);
     this.add(sub);
     this.save(sub);
     this.establish(sub);
+  }
+
+  private newSubscribe(handler: SubscriptionHandler, endpoint: PubsubEndpoint, resource: string): number {
+    try {
+      return handler.newSubscribe(endpoint, resource);
+    } catch (e) {
+      this.log.error(`${handler.eventName} handler failed on '${resource}': ${errorMessage(e)}`);
+      return 500;
+    }
+  }
+
+  /** How a tree is built for this endpoint and handler: lists from pjsip.conf, leaves from the handler. */
+  private treeLookup(endpoint: PubsubEndpoint, handler: SubscriptionHandler & DisplayNameHook): TreeLookup {
+    return {
+      list: (name) => this.core.sorcery.retrieve<ResourceListObject>(RESOURCE_LIST, name),
+      newSubscribe: (resource) => this.newSubscribe(handler, endpoint, resource),
+      displayName: (resource) => {
+        try {
+          return handler.getResourceDisplayName?.(endpoint, resource);
+        } catch (e) {
+          this.log.error(`${handler.eventName} handler failed naming '${resource}': ${errorMessage(e)}`);
+          return undefined;
+        }
+      },
+      note: (message) => this.log.debug(message),
+      warn: (message) => this.log.warning(message),
+    };
+  }
+
+  /** The list's tree as the configuration says now (refresh, restore), or undefined when nothing is left. */
+  private rebuildTree(endpoint: PubsubEndpoint, handler: SubscriptionHandler, resource: string): { tree: ListSpec; batchInterval: number } | undefined {
+    const lookup = this.treeLookup(endpoint, handler);
+    const list = listFor(lookup, resource, handler.eventName);
+    if (!list) {
+      this.log.notice(`Resource list '${resource}' (${handler.eventName}) is gone`);
+      return undefined;
+    }
+    const tree = buildResourceTree(list, handler.eventName, lookup);
+    if (!tree) {
+      this.log.notice(`Resource list '${resource}': no list item can be subscribed any more`);
+      return undefined;
+    }
+    return { tree, batchInterval: list.notification_batch_interval };
   }
 
   private add(sub: InboundSubscription): void {
@@ -204,7 +288,7 @@ export class Notifier implements SubscriptionHost {
 
   private establish(sub: InboundSubscription): void {
     try {
-      sub.handler.subscriptionEstablished(sub as never);
+      sub.establish();
     } catch (e) {
       this.log.error(`${sub.eventName} handler could not watch '${sub.resource}': ${errorMessage(e)}`);
       sub.terminate('noresource');
@@ -233,13 +317,15 @@ export class Notifier implements SubscriptionHost {
       this.pjsip.reply(tx, 400, 'Bad Request');
       return true;
     }
+    // Lists carry Require: eventlist on every 200 of the dialog, as Asterisk's.
+    const require: Array<[string, string]> = sub.isList ? [['Require', 'eventlist']] : [];
     if (asked === 0) {
-      this.pjsip.reply(tx, 200, 'OK', [['Expires', '0'], ['Contact', `<${sub.dialog.state.localContact}>`]]);
+      this.pjsip.reply(tx, 200, 'OK', [...require, ['Expires', '0'], ['Contact', `<${sub.dialog.state.localContact}>`]]);
       sub.terminate('timeout');
       return true;
     }
     const expires = Math.min(asked, MAX_EXPIRES);
-    this.pjsip.reply(tx, 200, 'OK', [['Expires', String(expires)], ['Contact', `<${sub.dialog.state.localContact}>`]]);
+    this.pjsip.reply(tx, 200, 'OK', [...require, ['Expires', String(expires)], ['Contact', `<${sub.dialog.state.localContact}>`]]);
     sub.refresh(expires);
     return true;
   }
@@ -275,29 +361,40 @@ export class Notifier implements SubscriptionHost {
         drop(`no handler or body generator for ${rec.event} ${rec.mediaType}`);
         continue;
       }
-      if (handler.newSubscribe(endpoint, rec.resource) !== 200) {
-        drop(`resource '${rec.resource}' is gone`);
-        continue;
-      }
       rec.dialog.localCseq += CSEQ_RESTORE_MARGIN;
-      const sub = new InboundSubscription(
-        {
-          id: rec.id,
-          handler,
-          endpoint,
-          resource: rec.resource,
-          mediaType: rec.mediaType,
-          localUri: rec.localUri,
-          remoteUri: rec.remoteUri,
-          userAgent: rec.userAgent,
-          eventHeader: rec.eventHeader,
-          dialog: new Dialog(rec.dialog),
-          expiresAt: rec.expiresAt,
-          persistent: rec.persistent,
-          bodyVersion: rec.bodyVersion,
-        },
-        this,
-      );
+      const init: SubscriptionInit = {
+        id: rec.id,
+        handler,
+        endpoint,
+        resource: rec.resource,
+        mediaType: rec.mediaType,
+        localUri: rec.localUri,
+        remoteUri: rec.remoteUri,
+        userAgent: rec.userAgent,
+        eventHeader: rec.eventHeader,
+        dialog: new Dialog(rec.dialog),
+        expiresAt: rec.expiresAt,
+        bodyVersion: rec.bodyVersion,
+      };
+      let sub: InboundSubscription;
+      if (rec.list) {
+        // The list as configured now; resources that stay keep their versions and data.
+        const built = this.rebuildTree(endpoint, handler, rec.resource);
+        if (!built) {
+          drop(`resource list '${rec.resource}' is gone or empty`);
+          continue;
+        }
+        sub = new ListSubscription(
+          { ...init, tree: built.tree, batchInterval: built.batchInterval, saved: rec.list, rebuild: () => this.rebuildTree(endpoint, handler, rec.resource) },
+          this,
+        );
+      } else {
+        if (handler.newSubscribe(endpoint, rec.resource) !== 200) {
+          drop(`resource '${rec.resource}' is gone`);
+          continue;
+        }
+        sub = new ResourceSubscription({ ...init, persistent: rec.persistent }, this);
+      }
       this.add(sub);
       this.save(sub);
       this.establish(sub);

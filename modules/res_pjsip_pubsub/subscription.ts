@@ -1,18 +1,20 @@
 /**
- * One inbound subscription (RFC 6665 notifier side): its dialog, its expiry, and its NOTIFYs.
- * NOTIFYs of one subscription go out one at a time in order; a change that arrives while one is
- * in flight is coalesced into the next (latest state wins). A state-change NOTIFY is sent only
- * when the body differs from the last one sent (ignoring XPIDF's random atom ids); refreshes,
- * restores and the first NOTIFY always carry full state. A NOTIFY that fails (408, 481, other
- * non-2xx, transport error) ends the subscription without another NOTIFY, as pjsip does.
+ * One inbound subscription's dialog side (RFC 6665 notifier): its dialog, its expiry, and its
+ * NOTIFYs. NOTIFYs of one subscription go out one at a time in order; a change that arrives
+ * while one is in flight is coalesced into the next (latest state wins). What a NOTIFY carries
+ * comes from the subclass: one resource (ResourceSubscription) or a resource list
+ * (ListSubscription). A state-change NOTIFY is sent only when something a subscriber can see
+ * changed; refreshes, restores and the first NOTIFY always carry full state. A NOTIFY that fails
+ * (408, 481, other non-2xx, transport error) ends the subscription without another NOTIFY, as
+ * pjsip does.
  */
 import { errorMessage } from '../../core/errors.js';
-import type { Logger } from '../../core/log.js';
-import { renderBody } from '../../core/pubsub/bodies/render.js';
-import type { BodyKind, PubsubEndpoint, Subscription, SubscriptionHandler, TerminationReason } from '../../core/pubsub/types.js';
-import { Dialog } from '../../core/sip/dialog.js';
-import type { SipResponse } from '../../core/sip/message.js';
 import type { CoreView } from '../../core/index.js';
+import type { Logger } from '../../core/log.js';
+import type { BodyKind, PubsubEndpoint, SubscriptionHandler, TerminationReason } from '../../core/pubsub/types.js';
+import type { Dialog } from '../../core/sip/dialog.js';
+import type { SipResponse } from '../../core/sip/message.js';
+import { parseUri } from '../../core/sip/uri.js';
 import type { PjsipService } from '../res_pjsip/service.js';
 
 export interface SubscriptionInit {
@@ -28,7 +30,6 @@ export interface SubscriptionInit {
   eventHeader: string;
   dialog: Dialog;
   expiresAt: number;
-  persistent?: Record<string, unknown>;
   bodyVersion?: number;
 }
 
@@ -42,15 +43,42 @@ export interface SubscriptionHost {
   dirty(sub: InboundSubscription): void;
 }
 
+/** What a list subscription keeps across a restart besides its dialog (see ListSubscription). */
+export interface PersistedListState {
+  /** Per leaf resource: its body version counter (dialog-info) and its handler's persistent data. */
+  resources: Record<string, { bodyVersion: number; persistent: Record<string, unknown> }>;
+  /** RLMI versions of the nested lists, by list name (the top list's is the record's bodyVersion). */
+  lists: Record<string, number>;
+}
+
+/** What a subscription persists besides its dialog and identity. */
+export interface PersistedContent {
+  persistent: Record<string, unknown>;
+  list?: PersistedListState;
+}
+
+/** One NOTIFY's body, rendered; `commit` runs once the NOTIFY carrying it is built. */
+export interface NotifyContent {
+  contentType: string;
+  text: string;
+  commit(): void;
+}
+
+/** A body; or nothing changed (no NOTIFY); or no state at all (the resource is gone). */
+export type RenderOutcome = NotifyContent | 'unchanged' | 'none';
+
 /** The largest Expires we grant, as Asterisk's package maximum. */
 export const MAX_EXPIRES = 3600;
 
-function comparable(body: string): string {
-  // XPIDF carries a random atom id per body: two bodies that differ only there are the same state.
-  return body.replace(/atomid="[^"]*"/g, 'atomid=""');
-}
+/**
+ * The largest NOTIFY body we send over UDP. A datagram holds at most 65,507 bytes; this leaves
+ * room for the headers. Asterisk prints NOTIFYs into a PJSIP_MAX_PKT_LEN buffer and drops what
+ * does not fit ("too large to send"); we log and drop a body over this on UDP too, but send any
+ * size over TCP, TLS and WebSocket, where there is no such limit.
+ */
+export const MAX_UDP_NOTIFY_BODY = 64000;
 
-export class InboundSubscription implements Subscription<BodyKind> {
+export abstract class InboundSubscription {
   readonly id: string;
   readonly eventName: string;
   readonly bodyKind: BodyKind;
@@ -60,8 +88,7 @@ export class InboundSubscription implements Subscription<BodyKind> {
   readonly localUri: string;
   readonly remoteUri: string;
   readonly userAgent: string;
-  readonly data = new Map<string, unknown>();
-  readonly persistent: Record<string, unknown>;
+  /** The body version counter: dialog-info `version` of one resource, RLMI `version` of a list. */
   readonly bodyState: { version: number };
   readonly handler: SubscriptionHandler;
   readonly eventHeader: string;
@@ -71,6 +98,8 @@ export class InboundSubscription implements Subscription<BodyKind> {
   /** The last body sent (for change detection and `pjsip show subscription`). */
   lastBody: string | undefined;
   notifiesSent = 0;
+  /** Lists carry `Require: eventlist` on the 200 OK and every NOTIFY. */
+  abstract readonly isList: boolean;
   private inFlight = false;
   private pending: { full: boolean } | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -78,7 +107,7 @@ export class InboundSubscription implements Subscription<BodyKind> {
 
   constructor(
     init: SubscriptionInit,
-    private readonly host: SubscriptionHost,
+    protected readonly host: SubscriptionHost,
   ) {
     this.id = init.id;
     this.handler = init.handler;
@@ -93,9 +122,23 @@ export class InboundSubscription implements Subscription<BodyKind> {
     this.eventHeader = init.eventHeader;
     this.dialog = init.dialog;
     this.expiresAt = init.expiresAt;
-    this.persistent = init.persistent ?? {};
     this.bodyState = { version: init.bodyVersion ?? 0 };
     this.armExpiry();
+  }
+
+  /** Starts watching the resource(s) (after the 200 OK, or on restore); throws when it cannot. */
+  abstract establish(): void;
+  /** What persists besides the dialog. */
+  abstract persistedContent(): PersistedContent;
+  /** The body of the next NOTIFY: full state, or only what changed; `final` for the terminated one. */
+  protected abstract renderNotify(full: boolean, final: boolean): RenderOutcome;
+  /** Stops watching (the subscription ended). */
+  protected abstract shutdownResources(): void;
+  /** A full-state NOTIFY is about to be queued (lists drop a pending batch). */
+  protected beforeFullState(): void {}
+  /** A refresh: re-read what is subscribed; false when nothing is left to watch. */
+  protected refreshResources(): boolean {
+    return true;
   }
 
   get active(): boolean {
@@ -106,23 +149,23 @@ export class InboundSubscription implements Subscription<BodyKind> {
     return Math.max(0, Math.floor((this.expiresAt - Date.now()) / 1000));
   }
 
-  /** Handler: the resource changed. */
-  notify(): void {
-    if (this.state !== 'active') return;
-    this.queue(false);
-  }
-
   /** Sends full state now (initial, refresh, restore). */
   notifyFull(): void {
     if (this.state !== 'active') return;
-    this.queue(true);
+    this.beforeFullState();
+    this.queueNotify(true);
   }
 
   /** A refresh SUBSCRIBE: new expiry, then full state. */
   refresh(expires: number): void {
+    if (this.state !== 'active') return;
     this.expiresAt = Date.now() + expires * 1000;
     this.armExpiry();
     this.host.dirty(this);
+    if (!this.refreshResources()) {
+      this.terminate('noresource');
+      return;
+    }
     this.notifyFull();
   }
 
@@ -131,6 +174,7 @@ export class InboundSubscription implements Subscription<BodyKind> {
     this.state = 'terminating';
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.pending = undefined;
+    this.beforeFullState();
     void this.sendNotify(true, reason).finally(() => this.end());
   }
 
@@ -141,12 +185,22 @@ export class InboundSubscription implements Subscription<BodyKind> {
     this.end();
   }
 
+  /** Queues a NOTIFY behind the one in flight (coalesced: one pending at most, full wins). */
+  protected queueNotify(full: boolean): void {
+    if (this.state !== 'active') return;
+    if (this.inFlight) {
+      this.pending = { full: full || (this.pending?.full ?? false) };
+      return;
+    }
+    void this.sendNotify(full);
+  }
+
   private end(): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     try {
-      this.handler.subscriptionShutdown?.(this);
+      this.shutdownResources();
     } catch (e) {
       this.host.log.error(`subscription shutdown of ${this.id} failed: ${errorMessage(e)}`);
     }
@@ -161,40 +215,52 @@ export class InboundSubscription implements Subscription<BodyKind> {
     this.expiryTimer.unref();
   }
 
-  private queue(full: boolean): void {
-    if (this.inFlight) {
-      this.pending = { full: full || (this.pending?.full ?? false) };
-      return;
-    }
-    void this.sendNotify(full);
+  /** The NOTIFY goes over UDP (the SUBSCRIBE's flow, else the remote target's transport). */
+  private overUdp(): boolean {
+    const flow = this.dialog.state.flow;
+    if (flow) return flow.protocol.toLowerCase() === 'udp';
+    const transport = parseUri(this.dialog.state.remoteTarget)?.params.get('transport');
+    return transport === undefined || transport === null || transport.toLowerCase() === 'udp';
   }
 
   /** Renders and sends one NOTIFY; resolves when it is answered (or was not needed). */
   private async sendNotify(full: boolean, terminated?: TerminationReason): Promise<void> {
     this.inFlight = true;
     try {
-      const body = this.render(terminated !== undefined);
-      if (body === null) {
+      const final = terminated !== undefined;
+      const outcome = this.renderNotify(full || final, final);
+      if (outcome === 'none' && !final) {
         // The resource is gone: say so, once.
-        if (terminated === undefined) {
-          this.inFlight = false;
-          this.terminate('noresource');
-          return;
-        }
-      }
-      if (terminated === undefined && !full && body !== null && this.lastBody !== undefined && comparable(body.text) === comparable(this.lastBody)) {
-        this.bodyState.version = body.versionBefore;
+        this.inFlight = false;
+        this.terminate('noresource');
         return;
+      }
+      if (outcome === 'unchanged' && !final) return;
+      let content = typeof outcome === 'object' ? outcome : undefined;
+      if (content && this.overUdp()) {
+        const bytes = Buffer.byteLength(content.text, 'utf8');
+        if (bytes > MAX_UDP_NOTIFY_BODY) {
+          this.host.log.error(
+            `NOTIFY for subscription ${this.id} (${this.eventName} ${this.resource}) not sent: its ${bytes}-byte body does not fit a UDP datagram (${MAX_UDP_NOTIFY_BODY} bytes at most); use TCP for lists this large`,
+          );
+          if (!final) return;
+          // The final NOTIFY still goes out, without a body: the subscriber learns it ended.
+          content = undefined;
+        }
       }
       const headers: Array<[string, string]> = [
         ['Event', this.eventHeader],
-        ['Subscription-State', terminated !== undefined ? `terminated;reason=${terminated}` : `active;expires=${this.remainingSeconds}`],
+        ['Subscription-State', final ? `terminated;reason=${terminated}` : `active;expires=${this.remainingSeconds}`],
       ];
       const events = this.host.core.capabilities.eventPackages();
       if (events.length > 0) headers.push(['Allow-Events', events.join(', ')]);
-      if (body !== null) headers.push(['Content-Type', this.mediaType]);
-      const req = this.dialog.createRequest('NOTIFY', headers, body?.text);
-      if (body !== null) this.lastBody = body.text;
+      if (this.isList) headers.push(['Require', 'eventlist']);
+      if (content) headers.push(['Content-Type', content.contentType]);
+      const req = this.dialog.createRequest('NOTIFY', headers, content?.text);
+      if (content) {
+        content.commit();
+        this.lastBody = content.text;
+      }
       this.notifiesSent++;
       this.host.dirty(this);
       const target = await this.host.pjsip.resolve(this.dialog.nextHopUri(), this.dialog.state.flow);
@@ -207,37 +273,14 @@ export class InboundSubscription implements Subscription<BodyKind> {
           onTransportError: (r) => resolve(r),
         });
       });
-      if (res.status >= 300 && terminated === undefined) this.destroy(`NOTIFY answered ${res.status} ${res.reason}`);
+      if (res.status >= 300 && !final) this.destroy(`NOTIFY answered ${res.status} ${res.reason}`);
     } catch (e) {
       if (terminated === undefined) this.destroy(`NOTIFY could not be sent: ${errorMessage(e)}`);
     } finally {
       this.inFlight = false;
       const next = this.pending;
       this.pending = undefined;
-      if (next && this.state === 'active') this.queue(next.full);
+      if (next && this.state === 'active') this.queueNotify(next.full);
     }
-  }
-
-  /** The body for this NOTIFY, or null when there is no state (resource gone, generator unloaded). */
-  private render(final: boolean): { text: string; versionBefore: number } | null {
-    const generator = this.host.core.bodyGenerators.get(this.mediaType);
-    if (!generator) {
-      this.host.log.warning(`No body generator for ${this.mediaType} any more: subscription ${this.id} gets no body`);
-      return null;
-    }
-    let data;
-    try {
-      data = this.handler.getNotifyData(this);
-    } catch (e) {
-      this.host.log.error(`${this.eventName} handler failed for ${this.resource}: ${errorMessage(e)}`);
-      return null;
-    }
-    if (data === undefined) {
-      // A final NOTIFY for a vanished resource still carries the last state we sent.
-      return final && this.lastBody !== undefined ? { text: this.lastBody, versionBefore: this.bodyState.version } : null;
-    }
-    const versionBefore = this.bodyState.version;
-    const supplements = this.host.core.bodySupplements.list(this.mediaType).filter((s) => s.bodyKind === generator.bodyKind);
-    return { text: renderBody(generator, supplements, data as never), versionBefore };
   }
 }

@@ -234,11 +234,13 @@ export interface InteropNode extends InProcessNode {
  * Starts the node in this process, with the SIP logger on so failures can show the traffic;
  * its stop() also removes its temp folder.
  */
-export async function startInteropNode(pjsipConf: string): Promise<InteropNode> {
+export async function startInteropNode(pjsipConf: string, files: Record<string, string> = {}): Promise<InteropNode> {
+  // `files` adds or replaces config files (an extensions.conf with hints, for presence).
   const dir = makeConfigDir({
     'modules.conf': '[modules]\nautoload=yes\n',
     'pjsip.conf': pjsipConf,
     'extensions.conf': '[default]\n',
+    ...files,
   });
   const n = await startInProcess(dir, { noControlSocket: true });
   const pjsip = n.node.core.services.get('pjsip') as PjsipService;
@@ -250,6 +252,57 @@ export async function startInteropNode(pjsipConf: string): Promise<InteropNode> 
     rmSync(path.dirname(dir), { recursive: true, force: true });
   };
   return { ...n, stop, dir, pjsip, ports: { udp: port('udp'), tcp: port('tcp'), ws: port('ws') } };
+}
+
+/**
+ * Endpoints identified by their source address (identify match=, identify_by=ip) with no
+ * authentication, for peers such as SIPp that should not need digest credentials: every request
+ * from `match` is that endpoint. Transports udp and tcp on ephemeral ports.
+ */
+export function ipIdentifiedPjsipConf(endpoint: string, opts: { context?: string; match?: string } = {}): string {
+  return `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:0
+
+[tcp]
+type = transport
+protocol = tcp
+bind = 127.0.0.1:0
+
+[${endpoint}]
+type = endpoint
+context = ${opts.context ?? 'default'}
+identify_by = ip
+
+[${endpoint}]
+type = identify
+endpoint = ${endpoint}
+match = ${opts.match ?? '127.0.0.1'}
+`;
+}
+
+/** One SIP message as the node's logger recorded it. */
+export interface LoggedSipMessage {
+  direction: 'received' | 'sent';
+  /** e.g. `UDP:127.0.0.1:5062`, `WS:127.0.0.1:40000` */
+  peer: string;
+  text: string;
+}
+
+/**
+ * The SIP messages the node's logger recorded (`pjsip set logger on`, as startInteropNode sets
+ * it), in order: what a peer really sent and received, whatever the peer itself reports.
+ */
+export function loggedSipMessages(n: InProcessNode): LoggedSipMessage[] {
+  const out: LoggedSipMessage[] = [];
+  const head = /<--- (Received|Transmitting) SIP message \(\d+ bytes\) (?:from|to) (\S+) --->\n([\s\S]*)$/;
+  for (const l of n.logs) {
+    const m = head.exec(l);
+    if (m) out.push({ direction: m[1] === 'Received' ? 'received' : 'sent', peer: m[2]!, text: m[3]! });
+  }
+  return out;
 }
 
 /** The last lines the node logged (SIP traffic included), for failure messages. */
@@ -268,6 +321,26 @@ export interface BaresipOptions {
   password: string;
   transport?: 'udp' | 'tcp';
   regint?: number;
+  /** Users to SUBSCRIBE to for presence (BS_WATCH): sip:<user>@<server>. None by default. */
+  watch?: string[];
+}
+
+/** One line of baresip's `/contacts`: `>      Online alice <sip:alice@127.0.0.1:5060>`. */
+export interface BaresipContact {
+  /** Online, Busy, Offline or Unknown, as baresip shows it. */
+  status: string;
+  name: string;
+  uri: string;
+}
+
+export function parseBaresipContacts(out: string): BaresipContact[] {
+  const rows: BaresipContact[] = [];
+  for (const line of out.split('\n')) {
+    // The first column marks the current contact ('>') or is blank.
+    const m = /^\S?\s+(Online|Busy|Offline|Unknown)\s+(.*?)\s*<([^>]+)>\s*$/.exec(line);
+    if (m) rows.push({ status: m[1]!, name: m[2]!, uri: m[3]! });
+  }
+  return rows;
 }
 
 /**
@@ -293,7 +366,7 @@ export class Baresip {
       BS_USER: this.opts.user,
       BS_PASS: this.opts.password,
       BS_MWI: 'no',
-      BS_WATCH: '',
+      BS_WATCH: (this.opts.watch ?? []).join(' '),
       BS_PUBINT: '0',
       BS_REGINT: String(this.opts.regint ?? 600),
       BS_TRANSPORT: this.opts.transport ?? 'udp',
@@ -320,6 +393,12 @@ export class Baresip {
   /** `/reginfo` on baresip's console, ANSI colours already stripped by the script's tool. */
   async reginfo(): Promise<string> {
     return (await this.script('reginfo')).stdout;
+  }
+
+  /** `/contacts` on baresip's console: the presence of every watched user as baresip shows it. */
+  async contacts(): Promise<{ text: string; contacts: BaresipContact[] }> {
+    const text = (await this.script('contacts')).stdout;
+    return { text, contacts: parseBaresipContacts(text) };
   }
 
   /** Graceful stop (un-REGISTER, then exit); the script kills only the pid it started. */
@@ -352,24 +431,46 @@ export interface SippRun {
   /** The last row of the -trace_stat file: column name → value (cumulative columns end in `(C)`). */
   stats: Record<string, string>;
   errors: string;
+  /** Every message sent and received (-trace_msg), when the run asked for it with `messages`. */
+  messages: string;
+}
+
+/** One message of a SIPp -trace_msg file. */
+export interface SippMessage {
+  direction: 'sent' | 'received';
+  /** UDP or TCP */
+  transport: string;
+  text: string;
+}
+
+/** Splits a SIPp -trace_msg file (`SippRun.messages`) into its messages, in order. */
+export function parseSippMessages(trace: string): SippMessage[] {
+  const out: SippMessage[] = [];
+  for (const chunk of trace.split(/^-{20,} [^\n]*\n/m)) {
+    const m = /^(\w+) message (sent|received)[^\n]*\n\n([\s\S]*)$/.exec(chunk);
+    if (m) out.push({ transport: m[1]!, direction: m[2] as 'sent' | 'received', text: m[3]!.replace(/\n+$/, '\n') });
+  }
+  return out;
 }
 
 /**
- * Runs one of our scenarios (`test/interop/sipp/<name>.xml`) to completion against
+ * Runs one of our scenarios (`test/interop/sipp/<name>.xml`, or any scenario given by an
+ * absolute path, such as ../shared/peers/sipp/subscribe.xml) to completion against
  * 127.0.0.1:<port>, from a free local port, with statistics and unexpected messages traced
- * into a temp folder.
+ * into a temp folder; with `messages` every message is traced too and returned.
  */
 export async function runSipp(
   scenario: string,
-  opts: { transport: 'u1' | 't1'; remotePort: number; service: string; calls: number; rate: number; extra?: string[]; timeoutSeconds?: number },
+  opts: { transport: 'u1' | 't1'; remotePort: number; service: string; calls: number; rate: number; extra?: string[]; timeoutSeconds?: number; messages?: boolean },
 ): Promise<SippRun> {
   const work = tempDir('tst-sipp-');
   const localPort = await freePort();
   const statFile = path.join(work, 'stat.csv');
   const errFile = path.join(work, 'errors.log');
+  const msgFile = path.join(work, 'messages.log');
   const timeout = opts.timeoutSeconds ?? 20;
   const args = [
-    '-sf', path.join(SIPP_SCENARIOS, scenario),
+    '-sf', path.isAbsolute(scenario) ? scenario : path.join(SIPP_SCENARIOS, scenario),
     '-s', opts.service,
     '-t', opts.transport,
     '-i', '127.0.0.1',
@@ -381,6 +482,7 @@ export async function runSipp(
     '-timeout_error',
     '-trace_stat', '-stf', statFile,
     '-trace_err', '-error_file', errFile,
+    ...(opts.messages ? ['-trace_msg', '-message_file', msgFile] : []),
     ...(opts.extra ?? []),
     `127.0.0.1:${opts.remotePort}`,
   ];
@@ -400,6 +502,14 @@ export async function runSipp(
   } catch {
     // nothing unexpected happened
   }
+  let messages = '';
+  if (opts.messages) {
+    try {
+      messages = readFileSync(msgFile, 'utf8');
+    } catch {
+      // the run failed before its first message
+    }
+  }
   rmSync(work, { recursive: true, force: true });
-  return { result, stats, errors };
+  return { result, stats, errors, messages };
 }

@@ -1,0 +1,61 @@
+/**
+ * One resource's body from its handler and generator (what a single-resource NOTIFY carries and
+ * what each leaf of a list contributes as a part), and the comparison that decides whether a
+ * state change changed anything a subscriber can see.
+ */
+import { errorMessage } from '../../core/errors.js';
+import type { CoreView } from '../../core/index.js';
+import type { Logger } from '../../core/log.js';
+import { renderBody } from '../../core/pubsub/bodies/render.js';
+import type { BodyKind, Subscription, SubscriptionHandler } from '../../core/pubsub/types.js';
+
+export interface RenderedResource {
+  text: string;
+  /** The body version counter before this render, to put back when the body is not sent. */
+  versionBefore: number;
+}
+
+/**
+ * The body for `sub` now, or null when there is no state (the resource is gone, the handler
+ * failed, the generator was unloaded). `lastBody` stands in for a final NOTIFY of a vanished
+ * resource: the last state sent.
+ */
+export function renderResource(
+  env: { core: CoreView; log: Logger },
+  handler: SubscriptionHandler,
+  sub: Subscription<BodyKind>,
+  final: boolean,
+  lastBody: string | undefined,
+): RenderedResource | null {
+  const generator = env.core.bodyGenerators.get(sub.mediaType);
+  if (!generator) {
+    env.log.warning(`No body generator for ${sub.mediaType} any more: subscription ${sub.id} gets no body`);
+    return null;
+  }
+  let data;
+  try {
+    data = handler.getNotifyData(sub as never);
+  } catch (e) {
+    env.log.error(`${sub.eventName} handler failed for ${sub.resource}: ${errorMessage(e)}`);
+    return null;
+  }
+  if (data === undefined) {
+    return final && lastBody !== undefined ? { text: lastBody, versionBefore: sub.bodyState.version } : null;
+  }
+  const versionBefore = sub.bodyState.version;
+  const supplements = env.core.bodySupplements.list(sub.mediaType).filter((s) => s.bodyKind === generator.bodyKind);
+  return { text: renderBody(generator, supplements, data as never), versionBefore };
+}
+
+/**
+ * Two bodies show the same state when they differ only in what changes on every render: XPIDF's
+ * random atom id and dialog-info's version counter (which the notifier puts back when the body
+ * is not sent, so versions on the wire never skip).
+ */
+export function sameState(a: string, b: string): boolean {
+  return comparable(a) === comparable(b);
+}
+
+function comparable(body: string): string {
+  return body.replace(/atomid="[^"]*"/g, 'atomid=""').replace(/(<dialog-info\b[^>]*?\s)version="\d+"/, '$1version=""');
+}

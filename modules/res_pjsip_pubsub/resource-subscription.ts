@@ -1,0 +1,51 @@
+/**
+ * A subscription to one resource (an extension's hint, a mailbox...): the handler watches it and
+ * calls notify() on every change; a NOTIFY goes out only when the body differs from the last one
+ * sent (ignoring XPIDF's random atom ids and dialog-info's version counter), which Asterisk does
+ * not check (it sends one per callback).
+ */
+import type { BodyKind, Subscription } from '../../core/pubsub/types.js';
+import { renderResource, sameState } from './resource-body.js';
+import { InboundSubscription, type PersistedContent, type RenderOutcome, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
+
+export class ResourceSubscription extends InboundSubscription implements Subscription<BodyKind> {
+  readonly isList = false;
+  readonly data = new Map<string, unknown>();
+  readonly persistent: Record<string, unknown>;
+
+  constructor(init: SubscriptionInit & { persistent?: Record<string, unknown> }, host: SubscriptionHost) {
+    super(init, host);
+    this.persistent = init.persistent ?? {};
+  }
+
+  /** Handler: the resource changed. */
+  notify(): void {
+    if (this.active) this.queueNotify(false);
+  }
+
+  establish(): void {
+    this.handler.subscriptionEstablished(this as never);
+  }
+
+  persistedContent(): PersistedContent {
+    return { persistent: this.persistent };
+  }
+
+  protected renderNotify(full: boolean, final: boolean): RenderOutcome {
+    const r = renderResource(this.host, this.handler, this, final, this.lastBody);
+    if (r === null) return 'none';
+    const last = this.lastBody;
+    if ((final || !full) && last !== undefined && sameState(r.text, last)) {
+      // Not sent: the version the generator took is given back, so versions on the wire never skip.
+      this.bodyState.version = r.versionBefore;
+      // The final NOTIFY of an unchanged resource re-sends the last body, as Asterisk's does
+      // (dialog-info version repeated); a change since then goes out as the new state.
+      return final ? { contentType: this.mediaType, text: last, commit: () => undefined } : 'unchanged';
+    }
+    return { contentType: this.mediaType, text: r.text, commit: () => undefined };
+  }
+
+  protected shutdownResources(): void {
+    this.handler.subscriptionShutdown?.(this as never);
+  }
+}
