@@ -8,6 +8,7 @@ import { benchBodies } from './bodies.js';
 import { benchKernel } from './kernel.js';
 import { benchSipParse, type BenchResult } from './sip-parse.js';
 import { benchSipStack } from './sip-stack.js';
+import { benchRegister } from './register.js';
 
 function print(title: string, rows: BenchResult[]): void {
   console.log(`\n== ${title}`);
@@ -23,3 +24,4 @@ print(
 );
 print('kernel: hints, watchers, store (one core)', await benchKernel(1000));
 print('S0 SIP stack: non-INVITE transactions over UDP loopback (client and node share the 2 cores)', await benchSipStack());
+print('REGISTER driven by SIPp over UDP, memory per contact (SIPp and the node share the 2 cores)', await benchRegister());

@@ -26,6 +26,7 @@ export const catalogue: Readonly<Record<string, Importer>> = {
   res_pjsip_mwi_body_generator: () => import('./res_pjsip_mwi_body_generator.js'),
   res_pjsip_mwi: () => import('./res_pjsip_mwi.js'),
   res_pjsip_outbound_publish: () => import('./res_pjsip_outbound_publish.js'),
+  res_pjsip_publish_asterisk: () => import('./res_pjsip_publish_asterisk.js'),
 };
 
 export function catalogueNames(): string[] {

@@ -46,12 +46,28 @@ export default defineModule({
     };
     ctx.track(core.devices.registerProvider('PJSIP', endpointState));
     const publishEndpoint = (name: string) => core.devices.setState(`PJSIP/${name}`, endpointState(name), { cachable: true });
+    // AOR -> endpoints using it, kept by the endpoint observer: a REGISTER touches only those
+    // (walking every endpoint per contact change made registration slow with many endpoints).
+    const aorIndex = new Map<string, Set<string>>();
+    const indexEndpoint = (e: EndpointObject, add: boolean) => {
+      for (const a of e.aors) {
+        let set = aorIndex.get(a);
+        if (!set) aorIndex.set(a, (set = new Set()));
+        if (add) set.add(e.id);
+        else set.delete(e.id);
+      }
+    };
+    for (const e of svc.endpoints()) indexEndpoint(e, true);
     const publishForAor = (aor: string) => {
-      for (const e of svc.endpoints()) if (e.aors.includes(aor)) publishEndpoint(e.id);
+      for (const id of aorIndex.get(aor) ?? []) publishEndpoint(id);
     };
     ctx.track(location.onChange((ev) => publishForAor(ev.contact.aor)));
     for (const e of svc.endpoints()) publishEndpoint(e.id);
-    core.sorcery.observe('endpoint', (ev: ObjectEvent) => publishEndpoint(ev.object.id));
+    core.sorcery.observe('endpoint', (ev: ObjectEvent) => {
+      if (ev.previous) indexEndpoint(ev.previous as EndpointObject, false);
+      indexEndpoint(ev.object as EndpointObject, ev.kind !== 'deleted');
+      publishEndpoint(ev.object.id);
+    });
     core.sorcery.observe('aor', (ev: ObjectEvent) => publishForAor(ev.object.id));
 
     const options = (req: SipRequest, tx: ServerTransaction, _endpoint: EndpointObject | undefined) => {

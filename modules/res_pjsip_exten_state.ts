@@ -8,6 +8,7 @@ import { defineModule, type ModuleContext } from '../core/module.js';
 import type { ExtenStateData } from '../core/pubsub/body-data.js';
 import type { PubsubEndpoint, Subscription, SubscriptionHandler } from '../core/pubsub/types.js';
 import type { ExtensionStateWatcher } from '../core/state/extension-state.js';
+import { extenStatePublisher } from './res_pjsip_exten_state/publisher.js';
 
 const WATCHER = 'exten_state_watcher';
 
@@ -55,6 +56,9 @@ function handler(ctx: ModuleContext, eventName: string, accept: string[], subs: 
         dialogInfo: sub.bodyState,
       };
     },
+    getResourceDisplayName(endpoint, resource) {
+      return ext.getHint(contextOf(endpoint), resource)?.displayName;
+    },
     subscriptionShutdown(sub) {
       (sub.data.get(WATCHER) as ExtensionStateWatcher | undefined)?.dispose();
       sub.data.delete(WATCHER);
@@ -70,12 +74,22 @@ export default defineModule({
     supportLevel: 'core',
     loadPriority: 65,
     requires: ['res_pjsip', 'res_pjsip_pubsub'],
+    // Asterisk requires it; here presence works without it and publishing starts when it is loaded.
+    optional: ['res_pjsip_outbound_publish'],
   },
   load(ctx) {
     const subs = new Set<Subscription<'exten_state'>>();
     live.set(ctx, subs);
     ctx.core.subscriptionHandlers.register('presence', handler(ctx, 'presence', ['application/pidf+xml', 'application/xpidf+xml', 'application/cpim-pidf+xml'], subs) as never);
     ctx.core.subscriptionHandlers.register('dialog', handler(ctx, 'dialog', ['application/dialog-info+xml'], subs) as never);
+    const out = ctx.tryUse('outbound_publish');
+    if (out) {
+      for (const event of ['presence', 'dialog'] as const) {
+        const p = extenStatePublisher(ctx.core, event, ctx.log);
+        ctx.track(ctx.core.extensions.onAnyChange(p.onChange));
+        ctx.track(out.registerEventPublisher(ctx.core.eventPublishers, p.publisher));
+      }
+    }
   },
   useCount(ctx) {
     return live.get(ctx)?.size ?? 0;

@@ -3,16 +3,20 @@
  * order and codes, dialogs owned by the notifier, full-state NOTIFYs, refresh and unsubscribe,
  * expiry, persistence across restarts, and resource lists (RFC 4662, `type=resource_list`). It
  * knows no event package: handlers, generators and supplements come from the core's registries
- * (res_pjsip_exten_state, res_pjsip_mwi...). It also declares `type=inbound-publication`, as
- * Asterisk's module does, for the PUBLISH handlers to read.
+ * (res_pjsip_exten_state, res_pjsip_mwi...). It is also the PUBLISH event state compositor
+ * (RFC 3903, `type=inbound-publication`, res_pjsip_pubsub/publication.ts) for the publish
+ * handlers of the core's registry (res_pjsip_publish_asterisk).
  */
 import { defineModule } from '../core/module.js';
 import { pubsubCommands } from './res_pjsip_pubsub/cli.js';
 import { Notifier } from './res_pjsip_pubsub/notifier.js';
+import { PublicationTable } from './res_pjsip_pubsub/publication.js';
 import { INBOUND_PUBLICATION_TYPE, RESOURCE_LIST_TYPE } from './res_pjsip_pubsub/resource-list.js';
 
 /** The notifier of each loaded instance (one per node: nodes may share a process). */
 const notifiers = new WeakMap<object, Notifier>();
+/** The inbound publications of each loaded instance. */
+const publications = new WeakMap<object, PublicationTable>();
 
 export default defineModule({
   info: {
@@ -30,6 +34,10 @@ export default defineModule({
     notifiers.set(ctx, notifier);
     ctx.track(pjsip.registerMethodHandler('SUBSCRIBE', (req, tx, rctx) => notifier.handleSubscribe(req, tx, rctx)));
     ctx.track(pjsip.registerDialogHandler((req, tx) => notifier.handleInDialog(req, tx)));
+    // Asterisk adds PUBLISH to Allow whether or not a publish handler is loaded (then: 489).
+    const esc = new PublicationTable(ctx.core, pjsip, ctx.log);
+    publications.set(ctx, esc);
+    ctx.track(pjsip.registerMethodHandler('PUBLISH', (req, tx, rctx) => esc.handlePublish(req, tx, rctx)));
     for (const c of pubsubCommands(notifier)) ctx.core.cli.register(c.command, c);
     // Handlers load after us (they require us): restore once every module is in.
     ctx.core.onFullyBooted(() => {
@@ -39,6 +47,8 @@ export default defineModule({
     ctx.onUnload(() => {
       notifier.stop();
       notifiers.delete(ctx);
+      esc.stop();
+      publications.delete(ctx);
     });
   },
   useCount(ctx) {

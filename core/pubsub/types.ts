@@ -96,11 +96,60 @@ export interface SubscriptionHandler<K extends BodyKind = BodyKind> {
   getNotifyData(sub: Subscription<K>): BodyDataMap[K] | undefined;
   /** The subscription ended: stop watching. */
   subscriptionShutdown?(sub: Subscription<K>): void;
+  /** A resource's display name for RLMI `<name>` with resource_display_name=yes (a hint's name). */
+  getResourceDisplayName?(endpoint: PubsubEndpoint, resource: string): string | undefined;
 }
 
-/** Consumer of inbound PUBLISH bodies for one event package (ast_sip_publish_handler). */
+/**
+ * One inbound publication (RFC 3903 event state at the ESC) as a publish handler sees it
+ * (ast_sip_publication). It lives from the 2xx to an INITIAL PUBLISH until it is removed
+ * (Expires: 0) or expires; its ETag changes on every 2xx.
+ */
+export interface InboundPublication {
+  /** Stable for the publication's life (the ETag is not). */
+  readonly id: string;
+  readonly eventName: string;
+  /** The `inbound-publication` object's name: the Request-URI user of the INITIAL PUBLISH. */
+  readonly resource: string;
+  /** The value of its `event_<package>` option (e.g. the `asterisk-publication` name). */
+  readonly configName: string;
+  /** The endpoint that created it. */
+  readonly endpoint: PubsubEndpoint;
+  /** The current entity tag. */
+  readonly etag: string;
+  /** Date.now() at which it expires. */
+  readonly expiresAt: number;
+  /** Handler state kept for the publication's life (the EID it carries...). */
+  readonly data: Map<string, unknown>;
+}
+
+/** Why a publication ended. */
+export type PublicationEnd = 'expired' | 'removed' | 'shutdown';
+
+/**
+ * Consumer of inbound PUBLISH bodies for one event package (ast_sip_publish_handler),
+ * registered in the core's `publishHandlers` registry under its event name. res_pjsip_pubsub
+ * does the RFC 3903 bookkeeping (classification, ETags, expiry) and calls it for the state.
+ */
 export interface PublishHandler {
   eventName: string;
+  /** Body types it takes; another Content-Type is answered 415 with Accept (default: any). */
+  accept?: readonly string[];
+  /** Largest body in bytes; a bigger one is answered 413 (default 65536). */
+  maxBodySize?: number;
+  /**
+   * An INITIAL PUBLISH to `resource` whose inbound-publication maps this event to `configName`:
+   * 200 to accept, else the status to refuse with (404 when `configName` names nothing).
+   */
+  newPublication?(endpoint: PubsubEndpoint, resource: string, configName: string): number;
+  /**
+   * A body arrived (INITIAL or MODIFY; refreshes carry none and are not passed on). 2xx accepts
+   * it; any other status refuses it and the publication stays as it was (an INITIAL one is not
+   * created). A handler logs why it refused.
+   */
+  publicationState(pub: InboundPublication, body: PublishBody): number;
+  /** The publication ended: removed by its publisher, expired, or dropped at unload. */
+  publicationEnded?(pub: InboundPublication, why: PublicationEnd): void;
 }
 
 /** A PUBLISH body an event publisher hands to an outbound publish client. */

@@ -238,6 +238,7 @@ export class ExtensionStateEngine {
   /** presence provider key -> concrete hints using it. */
   private readonly presenceIndex = new Map<string, Set<Hint>>();
   private nextWatcherId = 0;
+  private readonly anyListeners = new Set<ExtensionStateCallback>();
   private readonly unsubscribe: Array<() => void>;
 
   constructor(opts: ExtensionStateEngineOptions) {
@@ -249,6 +250,15 @@ export class ExtensionStateEngine {
       this.presence.onChange((ev) => this.onPresenceChange(ev)),
       this.devices.onProviderChange((prefix) => this.onProviderChange(prefix)),
     ];
+  }
+
+  /**
+   * Hears every change of every hint (state, presence, removal), watched or not, as Asterisk's
+   * extension state publishers do. Hints are not created for it.
+   */
+  onAnyChange(listener: ExtensionStateCallback): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
   }
 
   /** Stops listening to the device and presence engines. */
@@ -678,6 +688,14 @@ export class ExtensionStateEngine {
   }
 
   private notify(hint: Hint, ch: ExtensionStateChange): void {
+    // Every change of every hint, watched or not: what extension-state publishing follows.
+    for (const l of this.anyListeners) {
+      try {
+        l(ch);
+      } catch (e) {
+        this.log.error(`extension state listener failed on ${hint.exten}@${hint.context}: ${errorMessage(e)}`);
+      }
+    }
     for (const [id, cb] of [...hint.watchers]) {
       // A watcher disposed by an earlier callback of this round must not be called.
       if (hint.watchers.get(id) === cb) this.call(hint, id, cb, ch);

@@ -30,7 +30,7 @@ describe('res_pjsip over real UDP and TCP sockets', function () {
     const c = await udp();
     const r = await c.request('OPTIONS', `sip:127.0.0.1:${n.udpPort}`, { fromUser: 'stranger' });
     assert.equal(r.status, 200);
-    assert.deepEqual([...r.getHeaders('Allow')].sort(), ['NOTIFY', 'OPTIONS', 'REGISTER', 'SUBSCRIBE'], 'the methods with a handler (autoload)');
+    assert.deepEqual([...r.getHeaders('Allow')].sort(), ['NOTIFY', 'OPTIONS', 'PUBLISH', 'REGISTER', 'SUBSCRIBE'], 'the methods with a handler (autoload)');
     assert.ok(r.getHeaders('Accept').includes('application/sdp'));
     assert.equal(r.getHeader('Server'), 'Asterisk PBX tsterisk');
     assert.equal(r.topVia.received, '127.0.0.1', 'RFC 3581: received= even when equal to sent-by, as Asterisk sends it');
@@ -77,7 +77,7 @@ describe('res_pjsip over real UDP and TCP sockets', function () {
     assert.equal(r501.status, 501);
     const r405 = await c.request('MESSAGE', `sip:alice@127.0.0.1:${n.udpPort}`, { fromUser: 'alice', credentials: { username: 'alice', password: 'wonderland' } });
     assert.equal(r405.status, 405);
-    assert.deepEqual([...r405.getHeaders('Allow')].sort(), ['NOTIFY', 'OPTIONS', 'REGISTER', 'SUBSCRIBE']);
+    assert.deepEqual([...r405.getHeaders('Allow')].sort(), ['NOTIFY', 'OPTIONS', 'PUBLISH', 'REGISTER', 'SUBSCRIBE']);
   });
 
   it('answers an in-dialog request that matches no dialog with 481', async () => {

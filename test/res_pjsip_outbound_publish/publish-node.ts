@@ -18,7 +18,9 @@ export const MODULE_JS = path.resolve(here, '..', '..', 'modules', 'res_pjsip_ou
 
 export function modulesConf(): string {
   const builtIn = catalogueNames().includes('res_pjsip_outbound_publish');
-  return `[modules]\nautoload = yes\n${builtIn ? '' : `load => ${MODULE_JS}\n`}`;
+  // The real event publishers (exten_state for presence/dialog, publish_asterisk for asterisk-*)
+  // stay out: these tests register their own TestPublisher for those events.
+  return `[modules]\nautoload = yes\nnoload => res_pjsip_exten_state\nnoload => res_pjsip_publish_asterisk\n${builtIn ? '' : `load => ${MODULE_JS}\n`}`;
 }
 
 export const UDP_TRANSPORT = `
