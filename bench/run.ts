@@ -9,6 +9,7 @@ import { benchKernel } from './kernel.js';
 import { benchSipParse, type BenchResult } from './sip-parse.js';
 import { benchSipStack } from './sip-stack.js';
 import { benchRegister } from './register.js';
+import { benchStateExchange } from './state-exchange.js';
 
 function print(title: string, rows: BenchResult[]): void {
   console.log(`\n== ${title}`);
@@ -25,3 +26,4 @@ print(
 print('kernel: hints, watchers, store (one core)', await benchKernel(1000));
 print('S0 SIP stack: non-INVITE transactions over UDP loopback (client and node share the 2 cores)', await benchSipStack());
 print('REGISTER driven by SIPp over UDP, memory per contact (SIPp and the node share the 2 cores)', await benchRegister());
+print('S7 state exchange: two nodes in one process, asterisk-devicestate over UDP', await benchStateExchange());
