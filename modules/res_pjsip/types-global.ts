@@ -37,6 +37,9 @@ const ACTED_ON = {
   mwi_disable_initial_unsolicited: { kind: 'bool', default: false, description: 'skip the boot-time unsolicited MWI burst' },
   ignore_uri_user_options: { kind: 'bool', default: false, description: 'cut Request-URI user at the first ; before lookups' },
   send_contact_status_on_update_registration: { kind: 'bool', default: false, description: 'AMI ContactStatus on every re-REGISTER' },
+  // tsterisk's own: a per-source limit on new SUBSCRIBEs (503 + Retry-After beyond it).
+  subscribe_rate_limit: { kind: 'uint', default: 500, description: 'new SUBSCRIBEs per second from one address; 0 = no limit' },
+  subscribe_rate_burst: { kind: 'uint', default: 1000, description: 'SUBSCRIBEs one address may send at once before the rate applies' },
   taskprocessor_overload_trigger: {
     kind: 'enum',
     values: ['none', 'global', 'pjsip_only'],

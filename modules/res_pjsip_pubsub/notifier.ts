@@ -21,6 +21,7 @@ import { formatUri } from '../../core/sip/uri.js';
 import type { EndpointObject } from '../res_pjsip/object-types.js';
 import type { PjsipService, RequestContext } from '../res_pjsip/service.js';
 import { negotiateAccept } from './accept.js';
+import { SourceRateLimiter } from './rate-limit.js';
 import { ListSubscription } from './list-subscription.js';
 import { buildResourceTree, listFor, RESOURCE_LIST, type ListSpec, type ResourceListObject, type TreeLookup } from './resource-list.js';
 import { ResourceSubscription } from './resource-subscription.js';
@@ -84,6 +85,10 @@ export function localContact(source: SourceInfo): string {
 
 export class Notifier implements SubscriptionHost {
   readonly subscriptions = new Map<string, InboundSubscription>();
+  private readonly limiter = new SourceRateLimiter();
+  /** New SUBSCRIBEs shed with 503 by the per-source limit. */
+  floodRefused = 0;
+  private floodLoggedAt = 0;
   private readonly dialogs = new DialogTable<InboundSubscription>();
   private readonly dirtySet = new Set<InboundSubscription>();
   private readonly persistTimer: NodeJS.Timeout;
@@ -148,6 +153,18 @@ export class Notifier implements SubscriptionHost {
       this.log.notice(`SUBSCRIBE from ${req.from.uri} (endpoint '${endpoint.id}') to ${req.uri} refused ${status}: ${why}`);
       this.pjsip.reply(tx, status, reason, headers);
     };
+    const g = this.pjsip.global();
+    if (!this.limiter.take(ctx.source.remoteAddress, g.subscribe_rate_limit, g.subscribe_rate_burst)) {
+      this.floodRefused++;
+      // One log line per second at most: a flood must not flood the log too.
+      const now = Date.now();
+      if (now - this.floodLoggedAt > 1000) {
+        this.floodLoggedAt = now;
+        this.log.warning(`SUBSCRIBE flood from ${ctx.source.remoteAddress}: over ${g.subscribe_rate_limit}/s, answering 503 (${this.floodRefused} so far)`);
+      }
+      this.pjsip.reply(tx, 503, 'Service Unavailable', [['Retry-After', String(this.limiter.retryAfter(ctx.source.remoteAddress, g.subscribe_rate_limit))]]);
+      return;
+    }
     if (!endpoint.allow_subscribe) return refuse(603, 'Decline', 'allow_subscribe=no');
     const ruri = req.requestUri;
     if (!ruri || (ruri.scheme !== 'sip' && ruri.scheme !== 'sips')) return refuse(416, 'Unsupported URI Scheme', 'not a sip: URI');
