@@ -10,6 +10,8 @@ import { benchSipParse, type BenchResult } from './sip-parse.js';
 import { benchSipStack } from './sip-stack.js';
 import { benchRegister } from './register.js';
 import { benchStateExchange } from './state-exchange.js';
+import { benchMwi } from './mwi.js';
+import { benchPresence } from './presence.js';
 
 function print(title: string, rows: BenchResult[]): void {
   console.log(`\n== ${title}`);
@@ -26,4 +28,6 @@ print(
 print('kernel: hints, watchers, store (one core)', await benchKernel(1000));
 print('S0 SIP stack: non-INVITE transactions over UDP loopback (client and node share the 2 cores)', await benchSipStack());
 print('REGISTER driven by SIPp over UDP, memory per contact (SIPp and the node share the 2 cores)', await benchRegister());
+print('S1-S4 presence: subscriptions held, set-up rate, fan-out, boot storm (load client and node share the 2 cores)', await benchPresence({ scale: process.argv.includes('--full') ? 'full' : 'reduced' }));
 print('S7 state exchange: two nodes in one process, asterisk-devicestate over UDP', await benchStateExchange());
+print('S8 MWI: 10,000 mailboxes, boot wave (farm and node share the 2 cores)', await benchMwi());

@@ -31,6 +31,7 @@ export default defineModule({
     ctx.core.sorcery.registerType(RESOURCE_LIST_TYPE);
     ctx.core.sorcery.registerType(INBOUND_PUBLICATION_TYPE);
     const notifier = new Notifier(ctx.core, pjsip, ctx.log);
+    notifier.isStopping = () => ctx.shuttingDown;
     notifiers.set(ctx, notifier);
     ctx.track(pjsip.registerMethodHandler('SUBSCRIBE', (req, tx, rctx) => notifier.handleSubscribe(req, tx, rctx)));
     ctx.track(pjsip.registerDialogHandler((req, tx) => notifier.handleInDialog(req, tx)));

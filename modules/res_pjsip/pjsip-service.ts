@@ -162,12 +162,17 @@ export class PjsipServiceImpl implements PjsipService {
   }
 
   async resolve(uri: string, flow?: AorContact['flow']): Promise<RequestTarget> {
-    if (flow && flow.protocol !== 'udp') {
-      // A TCP/TLS/WS peer behind NAT is reached over the connection it registered on.
-      const t: RequestTarget = { host: flow.address, port: flow.port, protocol: flow.protocol as TransportProtocol, transport: flow.transport };
-      return flow.connectionId !== undefined ? { ...t, connectionId: flow.connectionId } : t;
-    }
     const u = parseUri(uri);
+    if (flow && flow.protocol !== 'udp') {
+      // A TCP/TLS/WS peer behind NAT is reached over the connection it registered on, while that
+      // connection lives; once it is gone, the Contact URI is dialled (a WebSocket peer, whose
+      // Contact host is `.invalid`, can only be reached over its connection).
+      const open = flow.connectionId !== undefined && this.stack.hasConnection(flow.transport, flow.connectionId);
+      if (open || !u || u.host.endsWith('.invalid')) {
+        const t: RequestTarget = { host: flow.address, port: flow.port, protocol: flow.protocol as TransportProtocol, transport: flow.transport };
+        return flow.connectionId !== undefined ? { ...t, connectionId: flow.connectionId } : t;
+      }
+    }
     if (!u) throw new TstError('TST_ERR_SIP_MESSAGE', `cannot send to '${uri}': not a SIP URI`);
     const resolved = await this.stack.resolveTarget(uri);
     return { host: resolved.host, port: resolved.port, protocol: resolved.protocol };

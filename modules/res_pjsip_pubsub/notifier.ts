@@ -114,6 +114,13 @@ export class Notifier implements SubscriptionHost {
     if (!this.keepRecords) this.core.store.del(PERSISTENCE_FAMILY, sub.id);
   }
 
+  /** Set by the module: whether the node is stopping. */
+  isStopping: () => boolean = () => false;
+
+  quiet(): boolean {
+    return this.isStopping();
+  }
+
   dirty(sub: InboundSubscription): void {
     this.dirtySet.add(sub);
   }

@@ -41,6 +41,11 @@ export interface SubscriptionHost {
   ended(sub: InboundSubscription): void;
   /** Something to persist changed (CSeq, body version, expiry): save it with the next batch. */
   dirty(sub: InboundSubscription): void;
+  /**
+   * True while the node stops: state NOTIFYs are held back, since providers unloading before us
+   * (func_devstate...) would otherwise show every lamp Unavailable on the way down.
+   */
+  quiet(): boolean;
 }
 
 /** What a list subscription keeps across a restart besides its dialog (see ListSubscription). */
@@ -187,7 +192,7 @@ export abstract class InboundSubscription {
 
   /** Queues a NOTIFY behind the one in flight (coalesced: one pending at most, full wins). */
   protected queueNotify(full: boolean): void {
-    if (this.state !== 'active') return;
+    if (this.state !== 'active' || this.host.quiet()) return;
     if (this.inFlight) {
       this.pending = { full: full || (this.pending?.full ?? false) };
       return;

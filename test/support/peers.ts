@@ -323,6 +323,8 @@ export interface BaresipOptions {
   regint?: number;
   /** Users to SUBSCRIBE to for presence (BS_WATCH): sip:<user>@<server>. None by default. */
   watch?: string[];
+  /** Subscribe to its own AOR for message-summary (BS_MWI=yes). Off by default. */
+  mwi?: boolean;
 }
 
 /** One line of baresip's `/contacts`: `>      Online alice <sip:alice@127.0.0.1:5060>`. */
@@ -365,7 +367,7 @@ export class Baresip {
       BS_SERVER: this.opts.server,
       BS_USER: this.opts.user,
       BS_PASS: this.opts.password,
-      BS_MWI: 'no',
+      BS_MWI: this.opts.mwi ? 'yes' : 'no',
       BS_WATCH: (this.opts.watch ?? []).join(' '),
       BS_PUBINT: '0',
       BS_REGINT: String(this.opts.regint ?? 600),
@@ -461,10 +463,21 @@ export function parseSippMessages(trace: string): SippMessage[] {
  */
 export async function runSipp(
   scenario: string,
-  opts: { transport: 'u1' | 't1'; remotePort: number; service: string; calls: number; rate: number; extra?: string[]; timeoutSeconds?: number; messages?: boolean },
+  opts: {
+    transport: 'u1' | 't1';
+    remotePort: number;
+    service: string;
+    calls: number;
+    rate: number;
+    extra?: string[];
+    timeoutSeconds?: number;
+    messages?: boolean;
+    /** SIPp's own port (-p); a free one by default. A UAS run needs it known in advance. */
+    localPort?: number;
+  },
 ): Promise<SippRun> {
   const work = tempDir('tst-sipp-');
-  const localPort = await freePort();
+  const localPort = opts.localPort ?? (await freePort());
   const statFile = path.join(work, 'stat.csv');
   const errFile = path.join(work, 'errors.log');
   const msgFile = path.join(work, 'messages.log');
