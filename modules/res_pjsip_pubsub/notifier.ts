@@ -38,6 +38,8 @@ export interface DisplayNameHook {
 export const PERSISTENCE_FAMILY = 'subscription_persistence';
 /** Persisted state is written at most this long after it changed (never once per NOTIFY). */
 const PERSIST_INTERVAL_MS = 1000;
+/** NOTIFYs rendered and sent per event-loop turn; answers and other traffic get read between slices. */
+const NOTIFY_SLICE = 200;
 /**
  * CSeq jump on restore: a NOTIFY sent after the last batch write and before a crash must not be
  * re-used by the restored dialog (a lower CSeq would be refused by the subscriber).
@@ -119,6 +121,39 @@ export class Notifier implements SubscriptionHost {
 
   quiet(): boolean {
     return this.isStopping();
+  }
+
+  private readonly jobs: Array<() => void> = [];
+  private draining = false;
+
+  schedule(job: () => void): void {
+    this.jobs.push(job);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private jobsHead = 0;
+
+  private drain(): void {
+    const end = Math.min(this.jobs.length, this.jobsHead + NOTIFY_SLICE);
+    for (; this.jobsHead < end; this.jobsHead++) {
+      const job = this.jobs[this.jobsHead]!;
+      try {
+        job();
+      } catch (e) {
+        this.log.error(`NOTIFY job failed: ${errorMessage(e)}`);
+      }
+    }
+    if (this.jobsHead < this.jobs.length) {
+      setImmediate(() => this.drain());
+      return;
+    }
+    // Everything ran: drop the consumed jobs in one go (no per-slice copying).
+    this.jobs.length = 0;
+    this.jobsHead = 0;
+    this.draining = false;
   }
 
   dirty(sub: InboundSubscription): void {

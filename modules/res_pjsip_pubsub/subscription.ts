@@ -46,6 +46,12 @@ export interface SubscriptionHost {
    * (func_devstate...) would otherwise show every lamp Unavailable on the way down.
    */
   quiet(): boolean;
+  /**
+   * Runs a NOTIFY job soon, a slice per event-loop turn: a fan-out to thousands of watchers must
+   * not render and send everything in one turn (the answers would wait behind it and the
+   * retransmission timers fire first).
+   */
+  schedule(job: () => void): void;
 }
 
 /** What a list subscription keeps across a restart besides its dialog (see ListSubscription). */
@@ -197,7 +203,14 @@ export abstract class InboundSubscription {
       this.pending = { full: full || (this.pending?.full ?? false) };
       return;
     }
-    void this.sendNotify(full);
+    // Reserved now, rendered when its turn comes: changes until then coalesce into it.
+    this.inFlight = true;
+    this.host.schedule(() => {
+      if (this.state !== 'active') return;
+      const next = this.pending;
+      this.pending = undefined;
+      void this.sendNotify(full || (next?.full ?? false));
+    });
   }
 
   private end(): void {
