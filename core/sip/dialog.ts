@@ -6,6 +6,7 @@
  * how subscriptions survive a restart on the same dialog.
  */
 import { TstError } from '../errors.js';
+import { intern, ownString } from '../own-string.js';
 import { formatNameAddr, parseContact, parseNameAddr } from './header-values.js';
 import { SipRequest } from './message.js';
 import { parseUri } from './uri.js';
@@ -69,26 +70,32 @@ export class Dialog {
     const routeSet = req.getHeaders('Record-Route').map((rr) => {
       const na = parseNameAddr(rr);
       if (!na) throw new TstError('TST_ERR_SIP_MESSAGE', 'Bad Record-Route');
-      return formatNameAddr({ displayName: na.displayName, uri: na.uri, params: na.params });
+      return intern(formatNameAddr({ displayName: na.displayName, uri: na.uri, params: na.params }));
     });
+    // Own copies: a dialog lives for an hour, the request's text should not (see own-string.ts).
+    const own = (s: string | null): string | null => (s === null ? null : ownString(s));
     const state: DialogState = {
-      callId: req.callId,
+      callId: ownString(req.callId),
       localTag: opts.localTag,
-      remoteTag: from.tag,
-      localUri: to.uri,
-      localDisplayName: to.displayName,
-      remoteUri: from.uri,
-      remoteDisplayName: from.displayName,
+      remoteTag: ownString(from.tag),
+      localUri: intern(to.uri),
+      localDisplayName: own(to.displayName),
+      remoteUri: ownString(from.uri),
+      remoteDisplayName: own(from.displayName),
       // RFC 3261 allows any start; a random one makes a restarted node's CSeq unguessable but
       // restored dialogs continue from their persisted value.
       localCseq: opts.initialLocalCseq ?? Math.floor(Math.random() * 30000) + 1,
       remoteCseq: req.cseq.seq,
-      remoteTarget: contact.uri,
+      remoteTarget: ownString(contact.uri),
       routeSet,
-      localContact: opts.localContact,
+      localContact: intern(opts.localContact),
       secure: uri?.scheme === 'sips',
     };
-    if (opts.flow) state.flow = opts.flow;
+    if (opts.flow) {
+      const f = opts.flow;
+      state.flow = { protocol: intern(f.protocol), transport: intern(f.transport), address: intern(f.address), port: f.port };
+      if (f.connectionId !== undefined) state.flow.connectionId = f.connectionId;
+    }
     return new Dialog(state);
   }
 
@@ -103,7 +110,7 @@ export class Dialog {
     const c = req.getHeader('Contact');
     if (c !== undefined) {
       const na = parseContact(c);
-      if (na && na !== '*') this.state.remoteTarget = na.uri;
+      if (na && na !== '*' && na.uri !== this.state.remoteTarget) this.state.remoteTarget = ownString(na.uri);
     }
     return 'ok';
   }
@@ -147,12 +154,34 @@ export class Dialog {
   }
 }
 
-/** Dialogs by (Call-ID, local tag, remote tag): O(1) matching of in-dialog requests. */
+interface DialogEntry<T> {
+  callId: string;
+  remoteTag: string;
+  value: T;
+  /** Another dialog with the same local tag (only if a peer reused one of ours). */
+  next: DialogEntry<T> | undefined;
+}
+
+/**
+ * Dialogs by (Call-ID, local tag, remote tag): O(1) matching of in-dialog requests. Keyed by the
+ * local tag, which we generate (64 random bits) and so is unique in practice; Call-ID and remote
+ * tag are compared on the entry. Why not one joined key: that string was built on every lookup
+ * and, kept as a Map key, cost a tree of concatenated strings per held dialog.
+ */
 export class DialogTable<T> {
-  private readonly map = new Map<string, T>();
+  private readonly map = new Map<string, DialogEntry<T>>();
+  private count = 0;
 
   add(callId: string, localTag: string, remoteTag: string, value: T): void {
-    this.map.set(dialogKey(callId, localTag, remoteTag), value);
+    const head = this.map.get(localTag);
+    for (let e = head; e; e = e.next) {
+      if (e.callId === callId && e.remoteTag === remoteTag) {
+        e.value = value;
+        return;
+      }
+    }
+    this.map.set(localTag, { callId, remoteTag, value, next: head });
+    this.count++;
   }
 
   /** The dialog an incoming in-dialog request belongs to (its To tag is our local tag). */
@@ -160,22 +189,34 @@ export class DialogTable<T> {
     const localTag = req.to.tag;
     const remoteTag = req.from.tag;
     if (!localTag || !remoteTag) return undefined;
-    return this.map.get(dialogKey(req.callId, localTag, remoteTag));
+    return this.get(req.callId, localTag, remoteTag);
   }
 
   get(callId: string, localTag: string, remoteTag: string): T | undefined {
-    return this.map.get(dialogKey(callId, localTag, remoteTag));
+    for (let e = this.map.get(localTag); e; e = e.next) {
+      if (e.callId === callId && e.remoteTag === remoteTag) return e.value;
+    }
+    return undefined;
   }
 
   delete(callId: string, localTag: string, remoteTag: string): boolean {
-    return this.map.delete(dialogKey(callId, localTag, remoteTag));
+    let prev: DialogEntry<T> | undefined;
+    for (let e = this.map.get(localTag); e; prev = e, e = e.next) {
+      if (e.callId !== callId || e.remoteTag !== remoteTag) continue;
+      if (prev) prev.next = e.next;
+      else if (e.next) this.map.set(localTag, e.next);
+      else this.map.delete(localTag);
+      this.count--;
+      return true;
+    }
+    return false;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
-  values(): IterableIterator<T> {
-    return this.map.values();
+  *values(): IterableIterator<T> {
+    for (const head of this.map.values()) for (let e: DialogEntry<T> | undefined = head; e; e = e.next) yield e.value;
   }
 }

@@ -5,7 +5,9 @@
  * Why LMDB: a crash-safe, memory-mapped B-tree with batched asynchronous commits. A JSON file
  * would need our own atomic-rename and fsync logic and would rewrite everything on each change.
  *
- * Every entry is mirrored in a Map so reads never touch the database (the hot path does no I/O).
+ * Every entry is mirrored in a Map so reads never touch the database (the hot path does no I/O),
+ * except in cold families (coldFamily): records only read at start-up, where a mirror would
+ * double their memory (a held subscription's record was the largest part of it).
  * Writes update the Map at once and are committed by lmdb-js in batches (commitDelay), so
  * un-awaited writes reach disk within a fraction of a second; putDurable/delDurable resolve once
  * the batch holding them is flushed, which is what a CLI command waits for before answering.
@@ -24,7 +26,9 @@ export class LmdbStore implements Store {
   private readonly root: RootDatabase<string, Key>;
   private readonly db: Database<string, Key>;
   private readonly mirror = new Map<string, Map<string, string>>();
-  private pending = new Set<Promise<unknown>>();
+  private readonly cold = new Set<string>();
+  /** The newest write: lmdb-js commits batches in order, so once it settles all earlier ones have. */
+  private last: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(path: string) {
@@ -52,65 +56,81 @@ export class LmdbStore implements Store {
     return m;
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.pending.add(p);
-    const done = () => this.pending.delete(p);
-    p.then(done, done);
-    return p;
+  private issue(p: Promise<unknown>): void {
+    p.catch(() => undefined);
+    this.last = p;
   }
 
   private assertOpen(): void {
     if (this.closed) throw new TstError('TST_ERR_STORE', 'the database is closed');
   }
 
+  coldFamily(family: string): void {
+    if (this.cold.has(family)) return;
+    this.cold.add(family);
+    this.mirror.delete(family);
+  }
+
   get(family: string, key: string): string | undefined {
+    if (this.cold.has(family)) return this.closed ? undefined : this.db.get([family, key]);
     return this.mirror.get(family)?.get(key);
   }
 
+  /** The hot path: no promise chain of our own, lmdb-js batches the write. */
   put(family: string, key: string, value: string): void {
-    void this.putDurable(family, key, value).catch(() => undefined);
+    this.assertOpen();
+    if (!this.cold.has(family)) this.familyMap(family, true).set(key, value);
+    this.issue(this.db.put([family, key], value));
   }
 
   async putDurable(family: string, key: string, value: string): Promise<void> {
-    this.assertOpen();
-    this.familyMap(family, true).set(key, value);
-    await this.track(this.db.put([family, key], value));
-    await this.root.flushed;
+    this.put(family, key, value);
+    await this.flush();
   }
 
   del(family: string, key: string): boolean {
-    const had = this.mirror.get(family)?.has(key) ?? false;
-    if (had) void this.delDurable(family, key).catch(() => undefined);
+    this.assertOpen();
+    let had: boolean;
+    if (this.cold.has(family)) {
+      had = true;
+    } else {
+      const m = this.mirror.get(family);
+      had = m?.delete(key) ?? false;
+      if (!had) return false;
+      if (m && m.size === 0) this.mirror.delete(family);
+    }
+    this.issue(this.db.remove([family, key]));
     return had;
   }
 
   async delDurable(family: string, key: string): Promise<boolean> {
-    this.assertOpen();
-    const m = this.mirror.get(family);
-    const had = m?.delete(key) ?? false;
-    if (m && m.size === 0) this.mirror.delete(family);
-    await this.track(this.db.remove([family, key]));
-    await this.root.flushed;
+    const had = this.cold.has(family) ? this.db.doesExist([family, key]) : (this.mirror.get(family)?.has(key) ?? false);
+    this.del(family, key);
+    await this.flush();
     return had;
   }
 
   delTree(family: string, keyPrefix = ''): number {
-    const m = this.mirror.get(family);
-    if (!m) return 0;
     let n = 0;
-    for (const k of [...m.keys()]) {
-      if (k.startsWith(keyPrefix)) {
-        n++;
-        void this.delDurable(family, k).catch(() => undefined);
-      }
+    for (const e of this.list(family, keyPrefix)) {
+      n++;
+      this.del(family, e.key);
     }
     return n;
   }
 
   list(family?: string, keyPrefix = ''): StoreEntry[] {
     const out: StoreEntry[] = [];
-    const families = family !== undefined ? [family] : [...this.mirror.keys()].sort();
+    const families = family !== undefined ? [family] : [...new Set([...this.mirror.keys(), ...this.cold])].sort();
     for (const f of families) {
+      if (this.cold.has(f)) {
+        if (this.closed) continue;
+        // Keys are [family, key] arrays: the range of one family, in key order.
+        for (const { key, value } of this.db.getRange({ start: [f, keyPrefix], end: [f, `${keyPrefix}\uffff`] })) {
+          if (key[1].startsWith(keyPrefix)) out.push({ family: f, key: key[1], value });
+        }
+        continue;
+      }
       const m = this.mirror.get(f);
       if (!m) continue;
       for (const k of [...m.keys()].sort()) {
@@ -121,7 +141,7 @@ export class LmdbStore implements Store {
   }
 
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.last.catch(() => undefined);
     await this.root.flushed;
   }
 

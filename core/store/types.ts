@@ -10,6 +10,12 @@ export interface StoreEntry {
 }
 
 export interface Store {
+  /**
+   * Declares a family "cold": its records are read only at start-up and by the CLI (persisted
+   * subscriptions, registrations), so they are not mirrored in memory. Reads of a cold family
+   * come from the database's memory map and do not see writes still waiting for their batch.
+   */
+  coldFamily(family: string): void;
   get(family: string, key: string): string | undefined;
   /** Batched write: visible at once to get(), on disk within a second. */
   put(family: string, key: string, value: string): void;

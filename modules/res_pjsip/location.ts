@@ -71,6 +71,8 @@ export class Location {
     clock?: Clock,
   ) {
     this.clock = clock ?? realClock;
+    // Contacts live in byAor; their records are read back only at start-up.
+    store.coldFamily(CONTACT_FAMILY);
   }
 
   /** Loads persisted contacts; expired ones are dropped (and removed from the store). */

@@ -395,7 +395,7 @@ export class ListSubscription extends InboundSubscription {
       // The resource is gone: its last state goes with the news.
       r = { text: leaf.lastBody, changed: true, versionBefore: undefined, included: false };
     } else {
-      const body = renderResource(this.host, this.handler, leaf, final, leaf.lastBody);
+      const body = renderResource(this.host, this.handler, leaf, final, () => leaf.lastBody);
       if (body === null) r = { text: undefined, changed: false, versionBefore: undefined, included: false };
       else {
         const changed = leaf.lastBody === undefined || !sameState(body.text, leaf.lastBody);

@@ -6,7 +6,8 @@
  * lists included, survive a restart on the same dialog. It knows no event package: handlers come
  * from the core's registry.
  */
-import { randomBytes } from 'node:crypto';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import { intern, ownString } from '../../core/own-string.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CoreView } from '../../core/index.js';
 import type { Logger } from '../../core/log.js';
@@ -69,6 +70,17 @@ function supportsEventlist(req: SipRequest): boolean {
   return req.getHeaders('Supported').some((h) => h.split(',').some((t) => t.trim().toLowerCase() === 'eventlist'));
 }
 
+let idSeq = 0;
+
+/**
+ * A subscription id: the time in ms then a counter (16 hex digits). Ids grow over time, so new
+ * records land at the end of the database's B-tree instead of dirtying pages all over it.
+ */
+function newSubscriptionId(): string {
+  idSeq = (idSeq + 1) & 0xffff;
+  return ownString(Date.now().toString(16).padStart(12, '0') + idSeq.toString(16).padStart(4, '0'));
+}
+
 function decodeUser(user: string): string {
   try {
     return decodeURIComponent(user);
@@ -87,6 +99,7 @@ export function localContact(source: SourceInfo): string {
 
 export class Notifier implements SubscriptionHost {
   readonly subscriptions = new Map<string, InboundSubscription>();
+  readonly expiries = new ExpiryWheel<InboundSubscription>();
   private readonly limiter = new SourceRateLimiter();
   /** New SUBSCRIBEs shed with 503 by the per-source limit. */
   floodRefused = 0;
@@ -102,6 +115,8 @@ export class Notifier implements SubscriptionHost {
     readonly pjsip: PjsipService,
     readonly log: Logger,
   ) {
+    // Records are read back only at start-up: no in-memory mirror of them.
+    core.store.coldFamily(PERSISTENCE_FAMILY);
     this.persistTimer = setInterval(() => this.flushDirty(), PERSIST_INTERVAL_MS);
     this.persistTimer.unref();
   }
@@ -267,16 +282,17 @@ export class Notifier implements SubscriptionHost {
       return refuse(400, 'Bad Request', errorMessage(e));
     }
     const localUri = formatUri({ ...ruri, user: ruri.user, params: new Map(), headers: [] });
+    // Own or shared copies of what is kept for an hour (see core/own-string.ts).
     const init: SubscriptionInit = {
-      id: randomBytes(8).toString('hex'),
+      id: newSubscriptionId(),
       handler,
       endpoint,
-      resource,
-      mediaType: nego.mediaType,
-      localUri,
-      remoteUri: req.from.uri,
-      userAgent: req.getHeader('User-Agent') ?? '',
-      eventHeader: eventValue!,
+      resource: intern(resource),
+      mediaType: intern(nego.mediaType),
+      localUri: intern(localUri),
+      remoteUri: dialog.state.remoteUri,
+      userAgent: intern(req.getHeader('User-Agent') ?? ''),
+      eventHeader: intern(eventValue!),
       dialog,
       expiresAt: Date.now() + expires * 1000,
     };
@@ -483,5 +499,6 @@ export class Notifier implements SubscriptionHost {
   stop(): void {
     clearInterval(this.persistTimer);
     this.flushDirty();
+    this.expiries.clear();
   }
 }

@@ -3,7 +3,9 @@
  * what each leaf of a list contributes as a part), and the comparison that decides whether a
  * state change changed anything a subscriber can see.
  */
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/errors.js';
+import { InternPool } from '../../core/own-string.js';
 import type { CoreView } from '../../core/index.js';
 import type { Logger } from '../../core/log.js';
 import { renderBody } from '../../core/pubsub/bodies/render.js';
@@ -25,7 +27,7 @@ export function renderResource(
   handler: SubscriptionHandler,
   sub: Subscription<BodyKind>,
   final: boolean,
-  lastBody: string | undefined,
+  lastBody: () => string | undefined,
 ): RenderedResource | null {
   const generator = env.core.bodyGenerators.get(sub.mediaType);
   if (!generator) {
@@ -40,7 +42,8 @@ export function renderResource(
     return null;
   }
   if (data === undefined) {
-    return final && lastBody !== undefined ? { text: lastBody, versionBefore: sub.bodyState.version } : null;
+    const last = final ? lastBody() : undefined;
+    return last !== undefined ? { text: last, versionBefore: sub.bodyState.version } : null;
   }
   const versionBefore = sub.bodyState.version;
   const supplements = env.core.bodySupplements.list(sub.mediaType).filter((s) => s.bodyKind === generator.bodyKind);
@@ -58,4 +61,23 @@ export function sameState(a: string, b: string): boolean {
 
 function comparable(body: string): string {
   return body.replace(/atomid="[^"]*"/g, 'atomid=""').replace(/(<dialog-info\b[^>]*?\s)version="\d+"/, '$1version=""');
+}
+
+/**
+ * What a subscription keeps of the last body it sent: its state key, the body without what
+ * changes on every render, shared between every subscriber of one state. A thousand watchers
+ * of one hint hold one string instead of a thousand copies of the body.
+ */
+const STATE_POOL = new InternPool(8192);
+
+export function stateKey(body: string): string {
+  return STATE_POOL.intern(comparable(body));
+}
+
+/**
+ * The body a state key stands for, as sent: dialog-info's `version` put back (the version that
+ * body carried), a fresh XPIDF atom id (as every XPIDF render has).
+ */
+export function bodyOfState(key: string, version: number): string {
+  return key.replace(/(<dialog-info\b[^>]*?\s)version=""/, `$1version="${version >>> 0}"`).replace(/atomid=""/g, () => `atomid="${randomUUID()}"`);
 }

@@ -5,13 +5,15 @@
  * not check (it sends one per callback).
  */
 import type { BodyKind, Subscription } from '../../core/pubsub/types.js';
-import { renderResource, sameState } from './resource-body.js';
+import { bodyOfState, renderResource, stateKey } from './resource-body.js';
 import { InboundSubscription, type PersistedContent, type RenderOutcome, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
 
 export class ResourceSubscription extends InboundSubscription implements Subscription<BodyKind> {
   readonly isList = false;
   readonly data = new Map<string, unknown>();
   readonly persistent: Record<string, unknown>;
+  /** The state key of the last body sent (resource-body.ts stateKey), shared with other watchers. */
+  lastState: string | undefined;
 
   constructor(init: SubscriptionInit & { persistent?: Record<string, unknown> }, host: SubscriptionHost) {
     super(init, host);
@@ -31,18 +33,31 @@ export class ResourceSubscription extends InboundSubscription implements Subscri
     return { persistent: this.persistent };
   }
 
+  /** The last body sent, rebuilt from its state key (the counter is one past its version). */
+  lastBody(): string | undefined {
+    return this.lastState === undefined ? undefined : bodyOfState(this.lastState, this.bodyState.version - 1);
+  }
+
   protected renderNotify(full: boolean, final: boolean): RenderOutcome {
-    const r = renderResource(this.host, this.handler, this, final, this.lastBody);
+    const r = renderResource(this.host, this.handler, this, final, () => this.lastBody());
     if (r === null) return 'none';
-    const last = this.lastBody;
-    if ((final || !full) && last !== undefined && sameState(r.text, last)) {
+    const last = this.lastState;
+    const key = stateKey(r.text);
+    // Pooled keys: the same state is the same string, compared by reference first.
+    if ((final || !full) && last !== undefined && key === last) {
       // Not sent: the version the generator took is given back, so versions on the wire never skip.
       this.bodyState.version = r.versionBefore;
       // The final NOTIFY of an unchanged resource re-sends the last body, as Asterisk's does
       // (dialog-info version repeated); a change since then goes out as the new state.
-      return final ? { contentType: this.mediaType, text: last, commit: () => undefined } : 'unchanged';
+      return final ? { contentType: this.mediaType, text: this.lastBody()!, commit: () => undefined } : 'unchanged';
     }
-    return { contentType: this.mediaType, text: r.text, commit: () => undefined };
+    return {
+      contentType: this.mediaType,
+      text: r.text,
+      commit: () => {
+        this.lastState = key;
+      },
+    };
   }
 
   protected shutdownResources(): void {

@@ -9,6 +9,7 @@
  * pjsip does.
  */
 import { errorMessage } from '../../core/errors.js';
+import type { ExpiryWheel, Expiring } from '../../core/expiry-wheel.js';
 import type { CoreView } from '../../core/index.js';
 import type { Logger } from '../../core/log.js';
 import type { BodyKind, PubsubEndpoint, SubscriptionHandler, TerminationReason } from '../../core/pubsub/types.js';
@@ -35,6 +36,8 @@ export interface SubscriptionInit {
 
 export interface SubscriptionHost {
   core: CoreView;
+  /** The hard expiries of every subscription (one timer for all of them). */
+  expiries: ExpiryWheel<InboundSubscription>;
   pjsip: PjsipService;
   log: Logger;
   /** The subscription ended: forget it everywhere. */
@@ -89,7 +92,7 @@ export const MAX_EXPIRES = 3600;
  */
 export const MAX_UDP_NOTIFY_BODY = 64000;
 
-export abstract class InboundSubscription {
+export abstract class InboundSubscription implements Expiring {
   readonly id: string;
   readonly eventName: string;
   readonly bodyKind: BodyKind;
@@ -106,14 +109,12 @@ export abstract class InboundSubscription {
   readonly dialog: Dialog;
   expiresAt: number;
   readonly createdAt = Date.now();
-  /** The last body sent (for change detection and `pjsip show subscription`). */
-  lastBody: string | undefined;
   notifiesSent = 0;
   /** Lists carry `Require: eventlist` on the 200 OK and every NOTIFY. */
   abstract readonly isList: boolean;
   private inFlight = false;
   private pending: { full: boolean } | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  expiryBucket = NaN;
   private state: 'active' | 'terminating' | 'ended' = 'active';
 
   constructor(
@@ -183,7 +184,7 @@ export abstract class InboundSubscription {
   terminate(reason: TerminationReason): void {
     if (this.state !== 'active') return;
     this.state = 'terminating';
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.host.expiries.cancel(this);
     this.pending = undefined;
     this.beforeFullState();
     void this.sendNotify(true, reason).finally(() => this.end());
@@ -216,7 +217,7 @@ export abstract class InboundSubscription {
   private end(): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.host.expiries.cancel(this);
     try {
       this.shutdownResources();
     } catch (e) {
@@ -226,11 +227,12 @@ export abstract class InboundSubscription {
   }
 
   private armExpiry(): void {
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    const ms = Math.max(0, this.expiresAt - Date.now());
     // One hard expiry per subscription, restored ones included: no zombies.
-    this.expiryTimer = setTimeout(() => this.terminate('timeout'), Math.min(ms, 2 ** 31 - 1));
-    this.expiryTimer.unref();
+    this.host.expiries.schedule(this, this.expiresAt);
+  }
+
+  onExpiry(): void {
+    this.terminate('timeout');
   }
 
   /** The NOTIFY goes over UDP (the SUBSCRIBE's flow, else the remote target's transport). */
@@ -275,10 +277,7 @@ export abstract class InboundSubscription {
       if (this.isList) headers.push(['Require', 'eventlist']);
       if (content) headers.push(['Content-Type', content.contentType]);
       const req = this.dialog.createRequest('NOTIFY', headers, content?.text);
-      if (content) {
-        content.commit();
-        this.lastBody = content.text;
-      }
+      content?.commit();
       this.notifiesSent++;
       this.host.dirty(this);
       const target = await this.host.pjsip.resolve(this.dialog.nextHopUri(), this.dialog.state.flow);
