@@ -24,15 +24,29 @@ class PortedList {
     return l;
   }
 
+  get portSpecific(): boolean {
+    return this.byPort.size > 0;
+  }
+
   check(address: string, family: 'ipv4' | 'ipv6', port?: number): boolean {
     if (this.any.check(address, family)) return true;
     return port !== undefined && (this.byPort.get(port)?.check(address, family) ?? false);
   }
 }
 
+/** Answers remembered per address; cleared when full (a sweep of addresses cannot grow it). */
+const CACHE_MAX = 4096;
+
 export class IpMatcher {
   private readonly allow = new PortedList();
   private readonly except = new PortedList();
+  /**
+   * BlockList.check builds a SocketAddress per call, a measurable share of a SUBSCRIBE's CPU when
+   * every request is identified; a phone sends from one address, so the answer is remembered
+   * (only when no entry names a port, else the port is part of the question).
+   */
+  private readonly cache = new Map<string, boolean>();
+  private cacheable = true;
 
   constructor(entries: readonly MatchEntry[], resolved: ReadonlyMap<string, string[]> = new Map()) {
     for (const e of entries) {
@@ -43,11 +57,21 @@ export class IpMatcher {
       const target = (e.negate ? this.except : this.allow).list(e.port);
       target.addSubnet(e.address, e.prefix, e.family);
     }
+    this.cacheable = !this.allow.portSpecific && !this.except.portSpecific;
   }
 
   matches(address: string, port?: number): boolean {
+    if (this.cacheable) {
+      const hit = this.cache.get(address);
+      if (hit !== undefined) return hit;
+    }
     const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-    return this.allow.check(address, family, port) && !this.except.check(address, family, port);
+    const yes = this.allow.check(address, family, port) && !this.except.check(address, family, port);
+    if (this.cacheable) {
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(address, yes);
+    }
+    return yes;
   }
 }
 

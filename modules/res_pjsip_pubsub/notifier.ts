@@ -308,7 +308,9 @@ export class Notifier implements SubscriptionHost {
     headers.push(['Contact', `<${dialog.state.localContact}>`], ['Allow', this.pjsip.allow().join(', ')]);
     this.pjsip.reply(tx, 200, 'OK', headers, undefined, localTag);
     this.add(sub);
-    this.save(sub);
+    // Written with the next batch (within a second), after its first NOTIFY has taken a CSeq:
+    // one write per new subscription instead of two.
+    this.dirty(sub);
     this.establish(sub);
   }
 
