@@ -8,6 +8,7 @@ import { defineModule } from '../core/module.js';
 import { SipStack } from '../core/sip/stack.js';
 import { DeviceState } from '../core/state/device-state.js';
 import { formatLoggedMessage, pjsipCommands } from './res_pjsip/cli.js';
+import { PjsipLogger } from './res_pjsip/sip-logger.js';
 import { Distributor } from './res_pjsip/distributor.js';
 import { Location } from './res_pjsip/location.js';
 import { PJSIP_OBJECT_TYPES, type EndpointObject, type TransportObject } from './res_pjsip/object-types.js';
@@ -97,12 +98,14 @@ export default defineModule({
     );
     stack.onRequest = (req, tx, source) => distributor.handle(req, tx, source);
 
-    let logging = false;
+    const sipLogger = new PjsipLogger();
+    sipLogger.applyDebugOption(svc.global().debug);
+    core.sorcery.observe('global', () => sipLogger.applyDebugOption(svc.global().debug));
     const logSink = core.logHub.logger('res_pjsip_logger');
     stack.onMessage = (direction, data, peer) => {
-      if (logging) logSink.verbose(formatLoggedMessage(direction, data, peer));
+      if (sipLogger.wants(peer)) logSink.verbose(formatLoggedMessage(direction, data, peer));
     };
-    for (const cmd of pjsipCommands(core, svc, { set: (on) => (logging = on) })) core.cli.register(cmd.command, cmd);
+    for (const cmd of pjsipCommands(core, svc, sipLogger)) core.cli.register(cmd.command, cmd);
 
     // Transports last: the node says `tsterisk Ready.` only after every transport is bound.
     for (const t of core.sorcery.retrieveAll<TransportObject>('transport')) await bindTransport(stack, t, log);

@@ -18,7 +18,27 @@ export interface Negotiation {
   reason?: string;
 }
 
+/**
+ * Answers remembered per (Accept headers, offered types, default): phones of one model send the
+ * same Accept on every SUBSCRIBE, and parsing and ranking it was a visible share of a set-up.
+ * Bounded: cleared when full.
+ */
+const memo = new Map<string, Negotiation>();
+const MEMO_MAX = 256;
+
 export function negotiateAccept(acceptHeaders: readonly string[], offered: readonly string[], packageDefault: string): Negotiation {
+  const key = `${packageDefault}\n${offered.join(',')}\n${acceptHeaders.join('\n')}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const answer = negotiate(acceptHeaders, offered, packageDefault);
+  // Odd, long Accepts (a hundred entries) are answered but not remembered.
+  if (key.length > 1024) return answer;
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, answer);
+  return answer;
+}
+
+function negotiate(acceptHeaders: readonly string[], offered: readonly string[], packageDefault: string): Negotiation {
   if (acceptHeaders.length === 0) return offered.includes(packageDefault) ? { mediaType: packageDefault } : { reason: `no generator for the default ${packageDefault}` };
   const entries = parseAccept(acceptHeaders);
   if (entries === null) return { reason: 'malformed Accept' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TestSipClient } from '../support/sip-client.js';
-import { startPjsipNode, type PjsipNode } from './pjsip-node.js';
+import { BASE_PJSIP, startPjsipNode, type PjsipNode } from './pjsip-node.js';
 
 describe('res_pjsip CLI', function () {
   this.timeout(20000);
@@ -50,6 +50,39 @@ describe('res_pjsip CLI', function () {
     await c2.request('OPTIONS', `sip:127.0.0.1:${n.udpPort}`);
     c2.close();
     assert.equal(n.logs.slice(before).filter((l) => l.includes('res_pjsip_logger')).length, 0, 'off means off');
+  });
+
+  it('[global] debug = yes logs from the start; a reload to a host list logs only those hosts; no turns it off', async () => {
+    const fs = await import('node:fs');
+    const withDebug = (v: string) => `[global]\ntype = global\ndebug = ${v}\n\n${BASE_PJSIP}`;
+    const m = await startPjsipNode(withDebug('yes'));
+    try {
+      const ping = async () => {
+        const from = m.logs.length;
+        const c = await TestSipClient.udp(m.udpPort);
+        try {
+          assert.equal((await c.request('OPTIONS', `sip:127.0.0.1:${m.udpPort}`)).status, 200);
+        } finally {
+          c.close();
+        }
+        return m.logs.slice(from).filter((l) => l.includes('res_pjsip_logger'));
+      };
+      const all = await ping();
+      assert.ok(all.some((l) => /Received SIP message \(\d+ bytes\) from UDP:127\.0\.0\.1:\d+/.test(l) && l.includes('OPTIONS sip:')), 'debug = yes logs');
+      assert.ok(all.some((l) => /Transmitting SIP message/.test(l) && l.includes('SIP/2.0 200 OK')));
+
+      fs.writeFileSync(`${m.dir}/pjsip.conf`, withDebug('192.0.2.7, 127.0.0.2'));
+      await m.run('module reload res_pjsip');
+      assert.deepEqual(await ping(), [], 'a host list without 127.0.0.1 logs nothing from it');
+      fs.writeFileSync(`${m.dir}/pjsip.conf`, withDebug('192.0.2.7,127.0.0.1'));
+      await m.run('module reload res_pjsip');
+      assert.ok((await ping()).length >= 2, 'a host list with 127.0.0.1 logs its messages');
+      fs.writeFileSync(`${m.dir}/pjsip.conf`, withDebug('no'));
+      await m.run('module reload res_pjsip');
+      assert.deepEqual(await ping(), [], 'debug = no');
+    } finally {
+      await m.stop();
+    }
   });
 
   it('usage errors', async () => {
