@@ -8,6 +8,7 @@ import { defineModule } from '../core/module.js';
 import { SipStack } from '../core/sip/stack.js';
 import { DeviceState } from '../core/state/device-state.js';
 import { formatLoggedMessage, pjsipCommands } from './res_pjsip/cli.js';
+import type { SourceInfo } from '../core/sip/transport/types.js';
 import { PjsipLogger } from './res_pjsip/sip-logger.js';
 import { Distributor } from './res_pjsip/distributor.js';
 import { Location } from './res_pjsip/location.js';
@@ -98,13 +99,14 @@ export default defineModule({
     );
     stack.onRequest = (req, tx, source) => distributor.handle(req, tx, source);
 
-    const sipLogger = new PjsipLogger();
-    sipLogger.applyDebugOption(svc.global().debug);
-    core.sorcery.observe('global', () => sipLogger.applyDebugOption(svc.global().debug));
     const logSink = core.logHub.logger('res_pjsip_logger');
-    stack.onMessage = (direction, data, peer) => {
+    const hook = (direction: 'in' | 'out', data: Buffer, peer: SourceInfo) => {
       if (sipLogger.wants(peer)) logSink.verbose(formatLoggedMessage(direction, data, peer));
     };
+    // No hook at all while off: the stack then builds no peer description per message.
+    const sipLogger = new PjsipLogger(() => (stack.onMessage = sipLogger.enabled ? hook : null));
+    sipLogger.applyDebugOption(svc.global().debug);
+    core.sorcery.observe('global', () => sipLogger.applyDebugOption(svc.global().debug));
     for (const cmd of pjsipCommands(core, svc, sipLogger)) core.cli.register(cmd.command, cmd);
 
     // Transports last: the node says `tsterisk Ready.` only after every transport is bound.

@@ -13,6 +13,9 @@ const NO = new Set(['no', 'false', 'n', 'f', '0', 'off']);
 export class PjsipLogger {
   private mode: 'off' | 'all' | ReadonlySet<string> = 'off';
 
+  /** `changed` runs after every change: the stack drops its message hook while logging is off. */
+  constructor(private readonly changed: () => void = () => undefined) {}
+
   get enabled(): boolean {
     return this.mode !== 'off';
   }
@@ -20,6 +23,7 @@ export class PjsipLogger {
   /** `pjsip set logger on|off`. */
   set(on: boolean): void {
     this.mode = on ? 'all' : 'off';
+    this.changed();
   }
 
   /** `[global] debug`: yes, no, or comma-separated hosts. */
@@ -28,6 +32,7 @@ export class PjsipLogger {
     if (YES.has(v)) this.mode = 'all';
     else if (NO.has(v) || v === '') this.mode = 'off';
     else this.mode = new Set(v.split(',').map((h) => h.trim().replace(/^\[(.*)\]$/, '$1')).filter((h) => h !== ''));
+    this.changed();
   }
 
   wants(peer: SourceInfo): boolean {
