@@ -8,13 +8,25 @@
  * stop(). Right after start it asks the publisher for the full current state and publishes it
  * (Asterisk's exten_state publishes nothing until the next change, so a restart leaves the ESC
  * with whatever it had). A stopped client never runs again: a restart makes a new client.
+ *
+ * The start-up state (the dump) is not handed to the publications all at once: with
+ * multi_user=yes and 10,000 hints that would be 10,000 initial PUBLISHes in one turn. It waits
+ * in a queue and is fed to the publications while the client's InitialPacer has free slots
+ * (MAX_INITIALS_IN_FLIGHT initial PUBLISHes in flight), the rest as answers come back. A change
+ * of a resource still in the queue replaces its queued state (the change is newer); live
+ * changes that need an initial PUBLISH wait for a slot before the rest of the dump.
+ *
+ * The event publisher may add needsNewPublication (OutboundEventPublisher): asked before each
+ * modify and refresh, it makes the publication start anew (see "Restart" in publication.ts).
  */
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { EventPublisher, OutboundPublishClient, PublicationUris, PublishBody, PublishedState } from '../../core/pubsub/types.js';
 import { SipResponse, type SipRequest } from '../../core/sip/message.js';
 import type { PjsipService } from '../res_pjsip/service.js';
+import { InitialPacer, MAX_INITIALS_IN_FLIGHT } from './initial-pacer.js';
 import { Publication } from './publication.js';
+import type { OutboundEventPublisher } from './service.js';
 import type { OutboundPublishObject } from './types-outbound-publish.js';
 import { publicationUris } from './uris.js';
 
@@ -23,6 +35,11 @@ export class PublishClient implements OutboundPublishClient {
   private publisher: EventPublisher | undefined;
   private stopped = false;
   private readonly publications = new Map<string, Publication>();
+  /** Start-up states not yet handed to a publication, by dumpKey, in the publisher's order. */
+  private readonly dump = new Map<string, PublishedState>();
+  private feeding = false;
+  /** Bounds the initial PUBLISHes in flight; freed slots feed the dump. */
+  readonly pacer = new InitialPacer(MAX_INITIALS_IN_FLIGHT, () => this.feedDump());
   /** Why the last start was refused, for the CLI. */
   startError: string | undefined;
 
@@ -67,12 +84,21 @@ export class PublishClient implements OutboundPublishClient {
 
   publish(resource: string | undefined, body: PublishBody, key?: string): void {
     if (!this.running) return;
+    // Newer than what the dump holds for it.
+    this.dump.delete(this.dumpKey(resource, key));
     this.publicationFor(resource).publish(this.coalescingKey(resource, key), body);
   }
 
   remove(resource?: string): void {
     if (!this.running) return;
-    this.publications.get(this.publicationKey(resource))?.remove();
+    const k = this.publicationKey(resource);
+    if (this.dump.size > 0) for (const [dk, s] of this.dump) if (this.publicationKey(s.resource) === k) this.dump.delete(dk);
+    this.publications.get(k)?.remove();
+  }
+
+  /** Start-up states still waiting for a free initial slot. */
+  get dumpQueued(): number {
+    return this.dump.size;
   }
 
   /** Offers the client to its publisher; false (and logged) when the publisher refuses it. */
@@ -92,7 +118,8 @@ export class PublishClient implements OutboundPublishClient {
     this.startError = undefined;
     this.publisher = publisher;
     this.log.verbose(`Outbound publish '${this.name}' started (event ${this.event})`);
-    for (const s of this.askFullState(undefined) ?? []) this.publish(s.resource, s.body, s.key);
+    for (const s of this.askFullState(undefined) ?? []) this.dump.set(this.dumpKey(s.resource, s.key), s);
+    this.feedDump();
     return true;
   }
 
@@ -102,6 +129,7 @@ export class PublishClient implements OutboundPublishClient {
     this.stopped = true;
     const publisher = this.publisher;
     this.publisher = undefined;
+    this.dump.clear();
     if (publisher) {
       try {
         publisher.stopPublishing?.(this);
@@ -112,6 +140,7 @@ export class PublishClient implements OutboundPublishClient {
     const pubs = [...this.publications.values()];
     this.publications.clear();
     await Promise.all(pubs.map((p) => p.stop(unpublish)));
+    this.pacer.close();
   }
 
   /** After a reload: publications stopped by auth or 423 failures try again. */
@@ -125,6 +154,40 @@ export class PublishClient implements OutboundPublishClient {
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /**
+   * Hands queued start-up states to their publications while initial slots are free. A state
+   * whose publication already exists goes in as a change and takes no slot.
+   */
+  private feedDump(): void {
+    if (!this.running || this.feeding) return;
+    this.feeding = true;
+    try {
+      while (this.dump.size > 0 && this.pacer.room > 0 && this.running) {
+        const [dk, s] = this.dump.entries().next().value as [string, PublishedState];
+        this.dump.delete(dk);
+        this.publicationFor(s.resource).publish(this.coalescingKey(s.resource, s.key), s.body);
+      }
+    } finally {
+      this.feeding = false;
+    }
+  }
+
+  private dumpKey(resource: string | undefined, key: string | undefined): string {
+    return `${resource ?? ''}\u0000${key ?? ''}`;
+  }
+
+  /** The event publisher's needsNewPublication, false when it has none or it fails. */
+  private needsNewPublication(published: PublishBody, next: PublishBody | undefined): boolean {
+    const p = this.publisher as OutboundEventPublisher | undefined;
+    if (!p?.needsNewPublication) return false;
+    try {
+      return p.needsNewPublication(this, published, next) === true;
+    } catch (e) {
+      this.log.error(`Event publisher '${this.event}' failed to judge a change for '${this.name}': ${errorMessage(e)}`);
+      return false;
+    }
+  }
 
   private publicationKey(resource: string | undefined): string {
     return this.config.multi_user ? (resource ?? '') : '';
@@ -173,6 +236,8 @@ export class PublishClient implements OutboundPublishClient {
       idle: () => {
         if (this.publications.get(k) === pub) this.publications.delete(k);
       },
+      pacer: this.pacer,
+      needsNewPublication: (published, next) => this.needsNewPublication(published, next),
     });
     this.publications.set(k, pub);
     return pub;

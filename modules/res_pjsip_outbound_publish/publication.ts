@@ -24,6 +24,19 @@
  * - Other failures drop the message, as Asterisk does.
  * - stop(unpublish): the refresh is cancelled and, when asked, the publication is removed (right
  *   after the PUBLISH in flight, if any).
+ * - Restart (a new publication on purpose): the current one is removed (Expires: 0 with its
+ *   ETag) and, once that is answered, the pending changes go out as a new initial PUBLISH (new
+ *   Call-ID, no SIP-If-Match), then as modifies. Nothing else is sent in between, and changes
+ *   arriving meanwhile coalesce into that initial as into any queued message. It happens when
+ *   the event publisher says the ESC would not apply a modify or a refresh to the body it holds
+ *   under our ETag (host.needsNewPublication, asked right before each modify and refresh, so it
+ *   judges the body the ESC really has, not a state that was coalesced away): Kamailio keeps a
+ *   terminated dialog and ignores every modify and refresh of it. For a refresh the held body
+ *   itself is published anew. A 412 or another failure to the remove counts as removed;
+ *   408/5xx are retried with back-off, and after RETRIES_BEFORE_RESTART + 1 answered failures
+ *   the remove is given up and the new publication starts anyway. Asterisk has no such case.
+ * - Initial PUBLISHes wait for a slot of the client's InitialPacer (see initial-pacer.ts), so a
+ *   start-up dump or a storm of 412s keeps a bounded number in flight.
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
@@ -31,6 +44,7 @@ import type { PublicationUris, PublishBody } from '../../core/pubsub/types.js';
 import { parseDeltaSeconds } from '../../core/sip/header-values.js';
 import type { SipRequest, SipResponse } from '../../core/sip/message.js';
 import { generateCallId } from '../../core/sip/serializer.js';
+import type { InitialPacer } from './initial-pacer.js';
 import { buildPublish, type PublishKind } from './request.js';
 
 /** 5xx answers to a modify/refresh in a row before the publication starts over with full state. */
@@ -61,6 +75,14 @@ export interface PublicationHost {
   fullState(): Array<{ key: string; body: PublishBody }> | undefined;
   /** Nothing published, queued or in flight any more (after a remove): the client may forget it. */
   idle(): void;
+  /** The client's bound on initial PUBLISHes in flight. */
+  readonly pacer: Pick<InitialPacer, 'take' | 'cancel' | 'release'>;
+  /**
+   * Asked before a modify (`next`: its body) or a refresh (`next` undefined): true when the ESC
+   * would not apply it to `published` (the body it holds under our ETag), so a new publication
+   * must carry the state instead (remove, then initial).
+   */
+  needsNewPublication(published: PublishBody, next: PublishBody | undefined): boolean;
 }
 
 export type PublicationState =
@@ -70,6 +92,10 @@ export type PublicationState =
   | 'Modifying'
   | 'Refreshing'
   | 'Removing'
+  /** The remove that ends the publication before a new one (restart) is in flight. */
+  | 'Restarting'
+  /** An initial PUBLISH waits for a free slot of the client's InitialPacer. */
+  | 'Waiting'
   | 'Retrying'
   | 'Failed'
   | 'Stopped';
@@ -79,6 +105,10 @@ interface Sent {
   key?: string;
   body?: PublishBody;
   cseq: number;
+  /** A remove that ends the publication before a new one starts (restart). */
+  restart?: boolean;
+  /** An initial holding a slot of the pacer, given back at the final answer. */
+  slot?: boolean;
 }
 
 /** When to refresh: 90 % of the grant, 5 s early when the grant allows it, never before half of it. */
@@ -113,7 +143,16 @@ export class Publication {
   private readonly pending = new Map<string, PublishBody>();
   /** Latest body per key handed to the ESC: the fallback full state for a 412 without fullState(). */
   private readonly lastBodies = new Map<string, PublishBody>();
+  /** The body the ESC accepted last (2xx to an initial or modify): what it holds under our ETag. */
+  private published: PublishBody | undefined;
+  /** The coalescing key of `published`. */
+  private publishedKey: string | undefined;
   private removeWanted = false;
+  private restartWanted = false;
+  /** Waiting for a pacer slot (the grant the pacer will call). */
+  private slotGrant: (() => void) | undefined;
+  /** A pacer slot taken and not yet used by an initial PUBLISH. */
+  private slotHeld = false;
   private refreshDue = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -147,10 +186,11 @@ export class Publication {
         case 'refresh':
           return 'Refreshing';
         case 'remove':
-          return 'Removing';
+          return this.inFlight.restart ? 'Restarting' : 'Removing';
       }
     }
     if (this.retryTimer) return 'Retrying';
+    if (this.slotGrant) return 'Waiting';
     return this.etag !== undefined ? 'Published' : 'Unpublished';
   }
 
@@ -175,6 +215,7 @@ export class Publication {
     if (!this.active) return;
     this.pending.clear();
     this.refreshDue = false;
+    this.restartWanted = false;
     this.removeWanted = true;
     this.pump();
   }
@@ -201,7 +242,9 @@ export class Publication {
     this.clearTimer('retry');
     this.pending.clear();
     this.refreshDue = false;
+    this.restartWanted = false;
     this.removeWanted = unpublish && !this.failed;
+    this.dropSlot();
     if (!this.inFlight) this.pump();
     return promise;
   }
@@ -215,6 +258,7 @@ export class Publication {
     this.stopping = undefined;
     this.clearTimer('refresh');
     this.clearTimer('retry');
+    this.dropSlot();
     this.expiresAt = undefined;
     this.nextRefreshAt = undefined;
     s.done();
@@ -238,9 +282,35 @@ export class Publication {
       else this.becomeUnpublished();
       return;
     }
+    if (this.etag !== undefined && !this.restartWanted && this.published !== undefined) {
+      const change = this.pending.values().next();
+      if (!change.done) {
+        if (this.host.needsNewPublication(this.published, change.value)) {
+          // Routine (every idle hint leaving idle): debug, not verbose. The pending changes stay
+          // queued (and keep coalescing) for the new publication.
+          this.host.log.debug(`PUBLISH for '${this.host.label}': the ESC would not apply this change as a modify; publishing anew`);
+          this.restartWanted = true;
+        }
+      } else if (this.refreshDue && this.host.needsNewPublication(this.published, undefined)) {
+        // The ESC would not extend it: the body it holds goes out again in a new publication.
+        this.host.log.debug(`PUBLISH for '${this.host.label}': the ESC would not apply a refresh; publishing anew`);
+        this.refreshDue = false;
+        this.pending.set(this.publishedKey ?? '', this.published);
+        this.restartWanted = true;
+      }
+    }
     const next = this.pending.entries().next();
+    if (this.restartWanted) {
+      if (this.etag !== undefined) {
+        this.send('remove', undefined, undefined, true);
+        return;
+      }
+      // Nothing published to remove: the next PUBLISH is an initial all the same.
+      this.startNewPublication();
+    }
     if (!next.done) {
       const [key, body] = next.value;
+      if (this.etag === undefined && !this.initialSlot()) return;
       this.pending.delete(key);
       this.send(this.etag !== undefined ? 'modify' : 'initial', key, body);
       return;
@@ -261,10 +331,50 @@ export class Publication {
     return Math.max(configured, this.minExpires);
   }
 
-  private send(kind: PublishKind, key?: string, body?: PublishBody): void {
+  /** True when this publication may send an initial PUBLISH now (a pacer slot is held). */
+  private initialSlot(): boolean {
+    if (this.slotHeld) return true;
+    if (this.slotGrant !== undefined) return false;
+    const grant = (): void => {
+      if (this.slotGrant !== grant) {
+        this.host.pacer.release();
+        return;
+      }
+      this.slotGrant = undefined;
+      this.slotHeld = true;
+      this.pump();
+      // Not used (stopped, removed, or nothing to publish any more): give it back.
+      if (this.slotHeld) this.dropSlot();
+    };
+    if (this.host.pacer.take(grant)) {
+      this.slotHeld = true;
+      return true;
+    }
+    this.slotGrant = grant;
+    return false;
+  }
+
+  /** Gives back an unused slot and stops waiting for one. */
+  private dropSlot(): void {
+    if (this.slotGrant !== undefined) {
+      this.host.pacer.cancel(this.slotGrant);
+      this.slotGrant = undefined;
+    }
+    if (this.slotHeld) {
+      this.slotHeld = false;
+      this.host.pacer.release();
+    }
+  }
+
+  private send(kind: PublishKind, key?: string, body?: PublishBody, restart = false): void {
     const uris = this.host.uris();
     this.cseq += 1;
     const sent: Sent = { kind, cseq: this.cseq };
+    if (restart) sent.restart = true;
+    if (kind === 'initial' && this.slotHeld) {
+      sent.slot = true;
+      this.slotHeld = false;
+    }
     if (key !== undefined) sent.key = key;
     if (body !== undefined) {
       sent.body = body;
@@ -289,6 +399,10 @@ export class Publication {
     this.inFlight = sent;
     this.sentCount++;
     this.host.send(req, Math.max(0, this.host.maxAuthAttempts() - this.authAttempts), (res, why) => {
+      if (sent.slot) {
+        sent.slot = false;
+        this.host.pacer.release();
+      }
       if (this.inFlight !== sent) return;
       this.inFlight = undefined;
       this.onFinal(sent, res, why);
@@ -313,16 +427,21 @@ export class Publication {
   private onSuccess(sent: Sent, res: SipResponse): void {
     this.retries = 0;
     if (sent.kind === 'remove') {
-      this.becomeUnpublished();
+      this.removed(sent);
       return;
     }
     this.etag = header(res, 'SIP-ETag')?.trim() || undefined;
+    if (sent.body !== undefined) {
+      this.published = sent.body;
+      this.publishedKey = sent.key ?? '';
+    }
     const fromServer = header(res, 'Expires');
     const granted = (fromServer !== undefined ? parseDeltaSeconds(fromServer) : null) ?? this.requestedExpires() ?? 3600;
     if (this.etag === undefined || granted <= 0) {
       // RFC 3903 says a 2xx carries both; without them nothing can be refreshed or modified.
       this.host.log.warning(`PUBLISH for '${this.host.label}' answered ${res.status} without ${this.etag === undefined ? 'SIP-ETag' : 'a lasting Expires'}`);
       this.etag = undefined;
+      this.published = undefined;
       this.clearTimer('refresh');
       this.expiresAt = undefined;
       this.nextRefreshAt = undefined;
@@ -356,7 +475,7 @@ export class Publication {
     this.nextRefreshAt = undefined;
     if (sent.kind === 'remove') {
       // The ESC no longer has it: removed all the same.
-      this.becomeUnpublished();
+      this.removed(sent);
       return;
     }
     this.host.log.verbose(`PUBLISH for '${this.host.label}' got 412; publishing the current state anew`);
@@ -379,6 +498,11 @@ export class Publication {
     if (this.stopping) return; // one try at goodbye; pump() ends the stop
     this.retries += 1;
     this.requeue(sent);
+    if (this.retries === RETRIES_BEFORE_RESTART + 1 && why === undefined && sent.restart) {
+      // The ESC answers but will not remove the old publication: start the new one anyway.
+      this.host.log.warning(`PUBLISH (remove) for '${this.host.label}' failed ${RETRIES_BEFORE_RESTART + 1} times (${this.lastResponse}); publishing anew without it`);
+      this.startNewPublication();
+    }
     if (this.retries === RETRIES_BEFORE_RESTART + 1 && why === undefined && (sent.kind === 'modify' || sent.kind === 'refresh')) {
       // The ESC answers, but keeps failing our conditional request (Kamailio answers 500 to an
       // ETag it cannot parse): start a new publication with the full state.
@@ -404,7 +528,31 @@ export class Publication {
   private onRejected(sent: Sent, res: SipResponse): void {
     this.retries = 0;
     this.host.log.warning(`PUBLISH (${sent.kind}) for '${this.host.label}' rejected: ${res.status} ${res.reason}`);
-    if (sent.kind === 'remove') this.becomeUnpublished();
+    if (sent.kind === 'remove') this.removed(sent);
+  }
+
+  /** The ESC answered a remove (or can no longer have the publication). */
+  private removed(sent: Sent): void {
+    if (sent.restart && !this.stopping) this.startNewPublication();
+    else this.becomeUnpublished();
+  }
+
+  /**
+   * The old publication is gone (restart): a new identity, no ETag, and the pending changes
+   * are its first PUBLISHes. Nothing pending (remove() came meanwhile): unpublished.
+   */
+  private startNewPublication(): void {
+    this.restartWanted = false;
+    this.etag = undefined;
+    this.published = undefined;
+    this.publishedKey = undefined;
+    this.clearTimer('refresh');
+    this.expiresAt = undefined;
+    this.nextRefreshAt = undefined;
+    this.refreshDue = false;
+    this.callId = generateCallId();
+    this.cseq = randomInt(1, 65536);
+    if (this.pending.size === 0) this.becomeUnpublished();
   }
 
   /** Puts a message back in front, unless a newer one of its key is already waiting. */
@@ -415,7 +563,8 @@ export class Publication {
     }
     switch (sent.kind) {
       case 'remove':
-        if (this.pending.size === 0) this.removeWanted = true;
+        if (sent.restart) this.restartWanted = this.pending.size > 0;
+        else if (this.pending.size === 0) this.removeWanted = true;
         return;
       case 'refresh':
         this.refreshDue = true;
@@ -440,6 +589,9 @@ export class Publication {
     this.callId = generateCallId();
     this.cseq = randomInt(1, 65536);
     this.refreshDue = false;
+    // A new publication, which is what a pending restart wanted too.
+    this.restartWanted = false;
+    this.published = undefined;
     const full = this.host.fullState();
     const rest = [...this.pending];
     this.pending.clear();
@@ -458,6 +610,7 @@ export class Publication {
 
   private becomeUnpublished(): void {
     this.etag = undefined;
+    this.published = undefined;
     this.clearTimer('refresh');
     this.expiresAt = undefined;
     this.nextRefreshAt = undefined;
@@ -471,6 +624,8 @@ export class Publication {
     this.pending.clear();
     this.refreshDue = false;
     this.removeWanted = false;
+    this.restartWanted = false;
+    this.dropSlot();
     this.clearTimer('refresh');
     this.clearTimer('retry');
     this.nextRefreshAt = undefined;

@@ -19,6 +19,19 @@
 import type { EventPublisher, OutboundPublishClient, PublishBody } from '../../core/pubsub/types.js';
 import type { Disposer, RegistryView } from '../../core/registry/registry.js';
 
+/** What an event publisher may add to the core's EventPublisher for res_pjsip_outbound_publish. */
+export interface OutboundEventPublisher extends EventPublisher {
+  /**
+   * Asked right before a modify PUBLISH (`next`: the change) or a refresh (`next` undefined):
+   * true when the ESC would not apply it to `published` (the body it holds under our ETag, the
+   * last one it answered 2xx to), so the publication must start anew: removed (Expires: 0 with
+   * the old ETag), then a new initial PUBLISH carrying `next` (for a refresh, `published`
+   * again). res_pjsip_exten_state says so whenever the dialog held is `terminated` (Kamailio
+   * ignores every modify and refresh of a terminated dialog). Not asked for initials or removes.
+   */
+  needsNewPublication?(client: OutboundPublishClient, published: PublishBody, next: PublishBody | undefined): boolean;
+}
+
 export interface OutboundPublishService {
   /**
    * Registers `publisher` in the caller's view of the core's eventPublishers registry (so the

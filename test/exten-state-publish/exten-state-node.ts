@@ -54,13 +54,14 @@ export interface ExtenStateNode extends InProcessNode {
   restart(): Promise<ExtenStateNode>;
 }
 
-export async function startExtenStateNode(pjsipConf: string, dir?: string): Promise<ExtenStateNode> {
+/** `extensions` replaces HINTS as extensions.conf (new config folders only). */
+export async function startExtenStateNode(pjsipConf: string, dir?: string, extensions = HINTS): Promise<ExtenStateNode> {
   const configDir =
     dir ??
     makeConfigDir({
       'modules.conf': modulesConf(),
       'pjsip.conf': pjsipConf,
-      'extensions.conf': HINTS,
+      'extensions.conf': extensions,
     });
   if (dir !== undefined) writeFileSync(path.join(dir, 'pjsip.conf'), pjsipConf);
   const n = await startInProcess(configDir, { noControlSocket: true });

@@ -129,15 +129,11 @@ describe('interop: extension-state publishing with Kamailio as the ESC', functio
     assert.equal((await presentities()).split('\n').filter((l) => /:1000:127\.0\.0\.1:presence:/.test(l)).length, 1, 'one presence presentity');
   });
 
-  // KNOWN INTEROP GAP (open in issue 6): an idle hint is published as a `terminated` dialog, as
-  // Asterisk does, and Kamailio's presence module then skips every later modify of that
-  // presentity ("Trying to update an already terminated state"), so the watcher stays at idle.
-  // The fix (a new publication when a dialog leaves `terminated`) needs the outbound-publish
-  // client to chain a remove and a new initial; until it does, this test stays pending.
-  it.skip('dialog: after the idle (terminated) state, the watcher at Kamailio sees confirmed on devstate change', async () => {
-    // Kamailio (presence, PR kamailio#726) never updates a dialog presentity once it is
-    // "terminated": it answers 200 to the modify and keeps the old body. An idle hint is
-    // published as terminated, so the modify that follows must still reach the watcher.
+  it('dialog: after the idle (terminated) state, the watcher at Kamailio sees confirmed on devstate change', async () => {
+    // An idle hint is published as a terminated dialog, as Asterisk does, and Kamailio's
+    // presence module skips every modify of a terminated dialog presentity ("Trying to update
+    // an already terminated state", 200 OK, old body kept). Leaving terminated therefore starts
+    // a new publication: a remove (Expires: 0) of the old one, then an initial PUBLISH.
     const r0 = await kam('restart');
     if (r0.code !== 0) throw new Error(describeRun('kamailio.sh restart', r0));
     node = await startExtenStateNode(publishConf());
@@ -150,12 +146,63 @@ describe('interop: extension-state publishing with Kamailio as the ESC', functio
     await node.run('devstate change Custom:alice INUSE');
     const d1 = await notifyWhere(dw, from, (b) => dialogStates(b).includes('confirmed'), 'a dialog NOTIFY with confirmed');
     assert.equal(d1.getHeader('Content-Type'), 'application/dialog-info+xml');
-    assert.match(await presentities(), /:1000:127\.0\.0\.1:dialog:.*confirmed/);
+    const stored = (await presentities()).split('\n').filter((l) => /:1000:127\.0\.0\.1:dialog:/.test(l));
+    assert.equal(stored.length, 1, `one dialog presentity for 1000:\n${stored.join('\n')}`);
+    assert.match(stored[0]!, /confirmed/);
+    // On the wire: the old publication removed with its ETag, then a new initial with the state.
+    const sent = publishesOf(node, 'dialog');
+    const remove = sent.findIndex((l) => /^Expires: 0\r?$/m.test(l));
+    assert.ok(remove >= 0, `a remove PUBLISH:\n${sent.join('\n----\n')}`);
+    assert.match(sent[remove]!, /SIP-If-Match: a\./);
+    assert.doesNotMatch(sent[remove + 1]!, /SIP-If-Match/);
+    assert.ok(sent[remove + 1]!.includes('<state>confirmed</state>'), 'the new initial carries confirmed');
+
+    // The next change is a plain modify of the new publication, and Kamailio takes it.
+    const from2 = notifies(dw).length;
+    await node.run('devstate change Custom:alice RINGING');
+    await notifyWhere(dw, from2, (b) => dialogStates(b).includes('early'), 'a dialog NOTIFY with early');
+    assert.match(publishesOf(node, 'dialog').at(-1)!, /SIP-If-Match: a\./);
+  });
+
+  it('dialog: an idle hint stays at Kamailio across refreshes (each one a new publication, never skipped, never a 412)', async () => {
+    // Kamailio does not extend a terminated dialog on refresh either (and answers an ETag it
+    // does not store); the node publishes it anew instead, so it never lapses.
+    const r0 = await kam('restart');
+    if (r0.code !== 0) throw new Error(describeRun('kamailio.sh restart', r0));
+    const skipped = async () => (await kam('log', '100000')).stdout.split('\n').filter((l) => /already terminated state/.test(l)).length;
+    const skippedBefore = await skipped();
+    const conf = UDP_TRANSPORT + extenStatePublish('kam-dialog', { server: server(), event: 'dialog', body: 'application/dialog-info+xml', context: '^users$', exten: '^1000$', expiration: 8 });
+    node = await startExtenStateNode(conf);
+    await node.run('pjsip set logger on');
+    /** Kamailio's dialog presentities of 1000 as [etag, expires]. */
+    const stored = async () =>
+      (await presentities())
+        .split('\n')
+        .filter((l) => /:1000:127\.0\.0\.1:dialog:/.test(l))
+        .map((l) => l.split(':').slice(4, 6));
+    const first = await waitFor(async () => {
+      const t = await stored();
+      return t.length === 1 ? t[0]! : undefined;
+    }, 'the idle dialog stored', 5000, 100);
+    // The refresh is due after 4 s: a remove and a new initial replace the presentity.
+    const second = await waitFor(async () => {
+      const t = await stored();
+      return t.length === 1 && t[0]![0] !== first[0] ? t[0]! : undefined;
+    }, 'a new presentity after the refresh time', 9000, 200);
+    assert.ok(Number(second[1]) > Number(first[1]), `the new one expires later: ${first[1]} then ${second[1]}`);
+    const ours = await node.run('pjsip show outbound-publishes');
+    assert.ok(ours.includes(second[0]!), `our ETag is the one Kamailio stores (${second[0]}):\n${ours}`);
+    assert.match(await presentities(), /<state>terminated<\/state>/);
+    const sent = publishesOf(node, 'dialog');
+    assert.ok(sent.some((l) => /^Expires: 0\r?$/m.test(l)), 'a remove went out');
+    assert.ok(!sent.some((l) => /SIP-If-Match/.test(l) && !/^Expires: 0\r?$/m.test(l)), 'no modify or refresh of the terminated dialog');
+    assert.ok(!node.logs.some((l) => /SIP\/2\.0 412/.test(l)), 'no 412');
+    assert.equal(await skipped(), skippedBefore, 'Kamailio skipped nothing');
   });
 
   it('after Kamailio restarts, the 412 to our modify brings a new initial PUBLISH with the full state (dialog and PIDF)', async () => {
     // alice is in use before the node starts (astdb), so the dialog publication never holds
-    // "terminated" (see the test above) and the 412 path is what is tested here.
+    // "terminated" (no new publication, see the test above) and the 412 path is what is tested here.
     const pre = await startExtenStateNode(UDP_TRANSPORT);
     await pre.run('devstate change Custom:alice INUSE');
     const dir = pre.dir;

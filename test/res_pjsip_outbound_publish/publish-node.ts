@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { EventPublisher, OutboundPublishClient, PublishBody, PublishedState } from '../../core/pubsub/types.js';
 import type { Disposer } from '../../core/registry/registry.js';
 import { catalogueNames } from '../../modules/index.js';
-import type { OutboundPublishService } from '../../modules/res_pjsip_outbound_publish/service.js';
+import type { OutboundEventPublisher, OutboundPublishService } from '../../modules/res_pjsip_outbound_publish/service.js';
 import { makeConfigDir, startInProcess, type InProcessNode } from '../support/node-harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,10 +31,13 @@ bind = 127.0.0.1:0
 `;
 
 /** An event publisher holding one body per resource, like exten_state holds one per hint. */
-export class TestPublisher implements EventPublisher {
+export class TestPublisher implements OutboundEventPublisher {
   readonly clients = new Set<OutboundPublishClient>();
   readonly state = new Map<string | undefined, PublishBody>();
   readonly fullStateCalls: Array<string | undefined> = [];
+  /** needsNewPublication's answer (none: never a new publication); every question is recorded (next undefined: a refresh). */
+  newPublicationWhen: ((published: PublishBody, next: PublishBody | undefined) => boolean) | undefined;
+  readonly newPublicationAsked: Array<{ published: string; next: string | undefined }> = [];
   refuse: string | undefined;
   starts = 0;
   stops = 0;
@@ -51,6 +54,11 @@ export class TestPublisher implements EventPublisher {
   stopPublishing(client: OutboundPublishClient): void {
     this.stops++;
     this.clients.delete(client);
+  }
+
+  needsNewPublication(_client: OutboundPublishClient, published: PublishBody, next: PublishBody | undefined): boolean {
+    this.newPublicationAsked.push({ published: published.text, next: next?.text });
+    return this.newPublicationWhen?.(published, next) ?? false;
   }
 
   fullState(_client: OutboundPublishClient, resource?: string): PublishedState[] {
