@@ -86,7 +86,13 @@ export default defineModule({
     if (out) {
       for (const event of ['presence', 'dialog'] as const) {
         const p = extenStatePublisher(ctx.core, event, ctx.log);
-        ctx.track(ctx.core.extensions.onAnyChange(p.onChange));
+        // While the node stops, the unloads themselves change states (devices go unavailable, hints
+        // go away): those are not news for the compositor, the publications just expire there.
+        ctx.track(
+          ctx.core.extensions.onAnyChange((ch) => {
+            if (!ctx.shuttingDown) p.onChange(ch);
+          }),
+        );
         ctx.track(out.registerEventPublisher(ctx.core.eventPublishers, p.publisher));
       }
     }
