@@ -13,18 +13,14 @@ import sinon from 'sinon';
 import type { SipRequest } from '../../core/sip/message.js';
 import { TestEsc } from '../res_pjsip_outbound_publish/esc.js';
 import { sleep } from '../res_pjsip_outbound_publish/publish-node.js';
-import { extenStatePublish, parseDialogInfo, parsePidf, startExtenStateNode, UDP_TRANSPORT, type ExtenStateNode } from './exten-state-node.js';
+import { parseDialogInfo, parsePidf, startExtenStateNode, twoEscConf, type ExtenStateNode } from './exten-state-node.js';
 
 const isRemove = (r: SipRequest) => r.getHeader('Expires') === '0';
 const isInitial = (r: SipRequest) => r.getHeader('SIP-If-Match') === undefined && r.body.length > 0;
 const dialogState = (r: SipRequest) => parseDialogInfo(r.bodyText()).dialogs.map((d) => d.state).join(',');
 
 function conf(dialogEsc: TestEsc, presenceEsc: TestEsc): string {
-  return (
-    UDP_TRANSPORT +
-    extenStatePublish('esc-dialog', { server: dialogEsc.uri, event: 'dialog', body: 'application/dialog-info+xml', context: '^users$', exten: '^1000$' }) +
-    extenStatePublish('esc-presence', { server: presenceEsc.uri, event: 'presence', body: 'application/pidf+xml', context: '^users$', exten: '^1000$' })
-  );
+  return twoEscConf(dialogEsc.uri, presenceEsc.uri, { context: '^users$', dialogExten: '^1000$', presenceExten: '^1000$' });
 }
 
 describe('res_pjsip_exten_state: a dialog leaving terminated is published anew (remove, then initial)', function () {

@@ -16,7 +16,7 @@ import { waitFor } from '../support/peers.js';
 import { parseMessage } from '../../core/sip/parser.js';
 import { TestEsc } from '../res_pjsip_outbound_publish/esc.js';
 import { sleep } from '../res_pjsip_outbound_publish/publish-node.js';
-import { extenStatePublish, parseDialogInfo, parsePidf, startExtenStateNode, UDP_TRANSPORT, type ExtenStateNode } from './exten-state-node.js';
+import { parseDialogInfo, parsePidf, startExtenStateNode, twoEscConf, type ExtenStateNode } from './exten-state-node.js';
 
 const CAPTURE = path.join(RECORDED_DIR, 'asterisk', 'exten-state-publish-dialog-info.txt');
 
@@ -33,11 +33,7 @@ const userOf = (r: SipRequest) => r.requestUri?.user;
 const toUser = (r: SipRequest) => /<sip:([^@>]+)@/.exec(r.getHeader('To') ?? '')?.[1];
 
 function conf(dialogEsc: TestEsc, presenceEsc: TestEsc): string {
-  return (
-    UDP_TRANSPORT +
-    extenStatePublish('esc-dialog', { server: dialogEsc.uri, event: 'dialog', body: 'application/dialog-info+xml', context: '^users', exten: '^100' }) +
-    extenStatePublish('esc-presence', { server: presenceEsc.uri, event: 'presence', body: 'application/pidf+xml', context: '^users', exten: '^1000' })
-  );
+  return twoEscConf(dialogEsc.uri, presenceEsc.uri, { context: '^users', dialogExten: '^100', presenceExten: '^1000' });
 }
 
 describe('res_pjsip_exten_state: publishing extension state to an ESC', function () {

@@ -48,6 +48,15 @@ export function extenStatePublish(name: string, o: { server: string; from?: stri
   ].join('\n');
 }
 
+/** A dialog-info and a PIDF outbound-publish of the [users] hints matching `exten`, one ESC each. */
+export function twoEscConf(dialogUri: string, presenceUri: string, f: { context: string; dialogExten: string; presenceExten: string }): string {
+  return (
+    UDP_TRANSPORT +
+    extenStatePublish('esc-dialog', { server: dialogUri, event: 'dialog', body: 'application/dialog-info+xml', context: f.context, exten: f.dialogExten }) +
+    extenStatePublish('esc-presence', { server: presenceUri, event: 'presence', body: 'application/pidf+xml', context: f.context, exten: f.presenceExten })
+  );
+}
+
 export interface ExtenStateNode extends InProcessNode {
   dir: string;
   /** Stops this node and starts a new one on the same config folder (astdb included). */
