@@ -132,8 +132,8 @@ export class Dialog {
       }
     }
     const all: Array<[string, string]> = [
-      ['From', formatNameAddr({ displayName: s.localDisplayName, uri: s.localUri, params: new Map([['tag', s.localTag]]) })],
-      ['To', formatNameAddr({ displayName: s.remoteDisplayName, uri: s.remoteUri, params: new Map([['tag', s.remoteTag]]) })],
+      ['From', `${formatNameAddr({ displayName: s.localDisplayName, uri: s.localUri })};tag=${s.localTag}`],
+      ['To', `${formatNameAddr({ displayName: s.remoteDisplayName, uri: s.remoteUri })};tag=${s.remoteTag}`],
       ['Call-ID', s.callId],
       ['CSeq', `${s.localCseq} ${method}`],
       ['Contact', `<${s.localContact}>`],
