@@ -60,7 +60,11 @@ export function sameState(a: string, b: string): boolean {
 }
 
 function comparable(body: string): string {
-  return body.replace(/atomid="[^"]*"/g, 'atomid=""').replace(/(<dialog-info\b[^>]*?\s)version="\d+"/, '$1version=""');
+  // Most bodies (PIDF, message-summary) have neither: no regex run, no copy made.
+  let out = body;
+  if (out.includes('atomid=')) out = out.replace(/atomid="[^"]*"/g, 'atomid=""');
+  if (out.includes('<dialog-info')) out = out.replace(/(<dialog-info\b[^>]*?\s)version="\d+"/, '$1version=""');
+  return out;
 }
 
 /**
@@ -79,5 +83,8 @@ export function stateKey(body: string): string {
  * body carried), a fresh XPIDF atom id (as every XPIDF render has).
  */
 export function bodyOfState(key: string, version: number): string {
-  return key.replace(/(<dialog-info\b[^>]*?\s)version=""/, `$1version="${version >>> 0}"`).replace(/atomid=""/g, () => `atomid="${randomUUID()}"`);
+  let out = key;
+  if (out.includes('<dialog-info')) out = out.replace(/(<dialog-info\b[^>]*?\s)version=""/, `$1version="${version >>> 0}"`);
+  if (out.includes('atomid=""')) out = out.replace(/atomid=""/g, () => `atomid="${randomUUID()}"`);
+  return out;
 }
