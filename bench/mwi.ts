@@ -1,14 +1,21 @@
 /**
- * MWI boot wave (issue 5): N endpoints, each with `mailboxes = <i>@default` and an AOR whose
+ * MWI boot wave (issue 5, S8): N endpoints, each with `mailboxes = <i>@default` and an AOR whose
  * static `contact=` points at one UDP "phone farm" (a separate process that answers every
- * NOTIFY 200), plus N AORs with mailboxes for solicited subscribers. The mailbox counts are
- * persisted in a first, quiet life of the node (res_pjsip_mwi not loaded); the measured life is
- * a real `tsterisk` child process, whose FullyBooted wave sends every endpoint its persisted
- * counts. Measured:
- * - wave duration: first to last NOTIFY received at the farm, and NOTIFYs received;
+ * request 200), plus N AORs `box<i>` with the same mailboxes, each with one solicited subscriber
+ * (SUBSCRIBE Event: message-summary, Contact at the farm). The mailbox counts and the
+ * subscriptions are made in a first, in-process life of the node, stopped with `core stop now`
+ * so res_pjsip_pubsub keeps the subscriptions for the restart. The measured life is a real
+ * `tsterisk` child process: at start-up res_pjsip_pubsub restores the N subscriptions (a
+ * full-state NOTIFY each: the solicited wave) and res_pjsip_mwi sends every endpoint its
+ * persisted counts (the unsolicited wave). MWI_BENCH_SOLICITED=0 leaves the subscribers out.
+ * Measured:
+ * - wave duration: first to last NOTIFY received at the farm, per kind too, and NOTIFYs
+ *   received;
  * - other traffic during the wave: a separate client pings the node with OPTIONS every 2 ms;
  *   p50/p99/max of the pings sent while the wave ran (aim: p99 under 100 ms), and pings lost.
  * Three processes on the same machine (node, farm, this one as the pinger) share its cores.
+ * MWI_BENCH_DEBUG=1 prints the node's output and the slowest pings; MWI_BENCH_NODE_ARGS adds
+ * node flags to the measured node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -30,14 +37,30 @@ const SELF = fileURLToPath(import.meta.url);
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-interface FarmReport {
+/** NOTIFYs of one kind: first and last arrival. */
+interface KindReport {
   count: number;
   first: number;
   last: number;
+}
+
+interface FarmReport extends KindReport {
   /** Distinct Request-URIs (contacts) that got a NOTIFY. */
   distinct: number;
   /** NOTIFYs with a Via branch seen before: retransmissions. */
   retransmissions: number;
+  /** Unsolicited (to `ep<i>` contacts) and solicited (to `sub<i>` subscribers). */
+  unsolicited: KindReport;
+  solicited: KindReport;
+}
+
+const emptyKind = (): KindReport => ({ count: 0, first: 0, last: 0 });
+const emptyReport = (): FarmReport => ({ ...emptyKind(), distinct: 0, retransmissions: 0, unsolicited: emptyKind(), solicited: emptyKind() });
+
+function countIn(k: KindReport, t: number): void {
+  if (k.count === 0) k.first = t;
+  k.last = t;
+  k.count++;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -47,18 +70,17 @@ async function runFarm(): Promise<void> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   sock.setRecvBufferSize(8 * 1024 * 1024);
-  const seen = new Set<string>();
-  const branches = new Set<string>();
-  const report: FarmReport = { count: 0, first: 0, last: 0, distinct: 0, retransmissions: 0 };
+  let seen = new Set<string>();
+  let branches = new Set<string>();
+  let report = emptyReport();
   sock.on('message', (buf, rinfo) => {
     const p = parseMessage(buf);
     if (!p.ok || p.message.kind !== 'request') return;
     const req = p.message;
     if (req.method === 'NOTIFY') {
       const t = nowMs();
-      if (report.count === 0) report.first = t;
-      report.last = t;
-      report.count++;
+      countIn(report, t);
+      countIn(req.uri.startsWith('sip:sub') ? report.solicited : report.unsolicited, t);
       seen.add(req.uri);
       const branch = /branch=([^;,\s]+)/.exec(req.getHeader('Via') ?? '')?.[1] ?? '';
       if (branches.has(branch)) report.retransmissions++;
@@ -67,9 +89,15 @@ async function runFarm(): Promise<void> {
     sock.send(serializeMessage(buildResponse(req, 200)), rinfo.port, rinfo.address);
   });
   console.log(`FARM ${sock.address().port}`);
-  // One command a line on stdin: `report` prints the counts so far as JSON; `quit` ends.
+  // One command a line on stdin: `report` prints the counts so far as JSON; `reset` forgets
+  // them (the first life's NOTIFYs); `quit` ends.
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'report') console.log(`REPORT ${JSON.stringify({ ...report, distinct: seen.size })}`);
+    if (line === 'reset') {
+      report = emptyReport();
+      seen = new Set();
+      branches = new Set();
+    }
     if (line === 'quit') break;
   }
   sock.close();
@@ -105,6 +133,10 @@ class FarmHandle {
       this.waiting.push(resolve);
       this.proc.stdin!.write('report\n');
     });
+  }
+
+  reset(): void {
+    this.proc.stdin!.write('reset\n');
   }
 
   stop(): void {
@@ -174,10 +206,80 @@ class Pinger {
     return { rtts: rtts.sort((a, b) => a - b), lost };
   }
 
+  /** Gaps between consecutive pings sent in [from, to], longest first. */
+  sendGaps(from: number, to: number): Array<{ at: number; gap: number }> {
+    const sent = [...this.pings.values()].map((p) => p.sent).filter((t) => t >= from && t <= to);
+    const gaps: Array<{ at: number; gap: number }> = [];
+    for (let i = 1; i < sent.length; i++) gaps.push({ at: sent[i - 1]!, gap: sent[i]! - sent[i - 1]! });
+    return gaps.sort((a, b) => b.gap - a.gap);
+  }
+
+  /** The `n` slowest answered pings sent in [from, to], in send order. */
+  slowest(from: number, to: number, n: number): Ping[] {
+    const inWindow = [...this.pings.values()].filter((p) => p.rtt !== undefined && p.sent >= from && p.sent <= to);
+    return inWindow.sort((a, b) => b.rtt! - a.rtt!).slice(0, n).sort((a, b) => a.sent - b.sent);
+  }
+
   answered(): number {
     let n = 0;
     for (const p of this.pings.values()) if (p.rtt !== undefined) n++;
     return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The solicited subscribers (set-up only, first life): SUBSCRIBEs from this process whose
+// Contact is the farm, so the NOTIFYs (initial, and the restored ones) go there.
+
+async function subscribeAll(count: number, nodePort: number, farmPort: number, window = 200): Promise<void> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const local = sock.address().port;
+  let next = 0;
+  let answered = 0;
+  let failure: string | undefined;
+  const send = (i: number) => {
+    const text = [
+      `SUBSCRIBE sip:box${i}@127.0.0.1:${nodePort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-sub-${i};rport`,
+      `From: <sip:sub${i}@127.0.0.1>;tag=sub${i}`,
+      `To: <sip:box${i}@127.0.0.1:${nodePort}>`,
+      `Call-ID: mwi-bench-sub-${i}`,
+      'CSeq: 1 SUBSCRIBE',
+      `Contact: <sip:sub${i}@127.0.0.1:${farmPort}>`,
+      'Event: message-summary',
+      'Accept: application/simple-message-summary',
+      'Expires: 3600',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    sock.send(text, nodePort, '127.0.0.1');
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`subscribers: ${answered} of ${count} answered in 60 s`)), 60_000);
+      sock.on('message', (buf) => {
+        const p = parseMessage(buf);
+        if (!p.ok || p.message.kind !== 'response' || p.message.status < 200) return;
+        if (p.message.status >= 300) failure ??= `SUBSCRIBE ${p.message.getHeader('Call-ID')}: ${p.message.status} ${p.message.reason}`;
+        answered++;
+        if (failure) {
+          clearTimeout(timer);
+          reject(new Error(failure));
+          return;
+        }
+        if (next < count) send(next++);
+        if (answered === count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      while (next < Math.min(window, count)) send(next++);
+    });
+  } finally {
+    sock.close();
   }
 }
 
@@ -190,7 +292,8 @@ function percentile(sorted: number[], p: number): number {
 
 function pjsipConf(count: number, sipPort: number, farmPort: number): string {
   const parts = [
-    '[global]\ntype = global\ndefault_voicemail_extension = *97\n\n',
+    // The set-up SUBSCRIBEs all come from one address: no flood limit for them.
+    '[global]\ntype = global\ndefault_voicemail_extension = *97\nsubscribe_rate_limit = 0\n\n',
     `[udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:${sipPort}\nudp_recv_buffer_size = 4194304\n\n`,
     // Anything else from 127.0.0.1 (the pinger) is this endpoint: OPTIONS get a plain 200.
     '[bench]\ntype = endpoint\ncontext = default\nidentify_by = ip\n\n[bench]\ntype = identify\nendpoint = bench\nmatch = 127.0.0.1\n\n',
@@ -207,25 +310,42 @@ function pjsipConf(count: number, sipPort: number, farmPort: number): string {
   return parts.join('');
 }
 
-export async function benchMwi(count = Number(process.env.MWI_BENCH_COUNT ?? 10_000)): Promise<BenchResult[]> {
-  const label = count >= 10_000 ? `${count} mailboxes` : `${count} mailboxes, reduced`;
+export async function benchMwi(
+  count = Number(process.env.MWI_BENCH_COUNT ?? 10_000),
+  solicited = process.env.MWI_BENCH_SOLICITED !== '0',
+): Promise<BenchResult[]> {
+  const label = `${count} mailboxes${count >= 10_000 ? '' : ', reduced'}${solicited ? ', solicited + unsolicited' : ', unsolicited only'}`;
   const farm = await FarmHandle.start();
   const sipPort = await freePort();
   const conf = pjsipConf(count, sipPort, farm.port);
   const dir = makeConfigDir({
-    'modules.conf': '[modules]\nautoload = yes\nnoload => res_pjsip_mwi\n',
+    // Without subscribers the first life needs no res_pjsip_mwi (and sends nothing).
+    'modules.conf': solicited ? '[modules]\nautoload = yes\n' : '[modules]\nautoload = yes\nnoload => res_pjsip_mwi\n',
     'pjsip.conf': conf,
     'extensions.conf': '[default]\n',
   });
+  const expected = solicited ? 2 * count : count;
   let node: ChildProcess | undefined;
   let pinger: Pinger | undefined;
   try {
-    // First life, in this process and without res_pjsip_mwi: persist every mailbox's counts.
+    // First life, in this process: persist every mailbox's counts, subscribe the subscribers,
+    // stop as `core stop now` (res_pjsip_pubsub keeps the subscriptions for the restart).
     const t0 = nowMs();
     const first = await startInProcess(dir, { noControlSocket: true });
     const mailboxes = first.node.core.mailboxes;
     for (let i = 0; i < count; i++) await mailboxes.update(`${i}@default`, { new: (i % 5) + 1, old: i % 3 });
+    if (solicited) {
+      await subscribeAll(count, sipPort, farm.port);
+      // Let the first life's NOTIFYs finish before it stops.
+      for (let quiet = 0, seen = -1; quiet < 4; ) {
+        await new Promise((r) => setTimeout(r, 250));
+        const r = await farm.report();
+        quiet = r.count === seen ? quiet + 1 : 0;
+        seen = r.count;
+      }
+    }
     await first.stop();
+    farm.reset();
     const prepMs = nowMs() - t0;
 
     // Second life: a real node process with res_pjsip_mwi; its boot wave goes to the farm.
@@ -233,7 +353,9 @@ export async function benchMwi(count = Number(process.env.MWI_BENCH_COUNT ?? 10_
     pinger = new Pinger(sipPort);
     await pinger.start(2);
     const spawned = nowMs();
-    node = spawn(process.execPath, [CLI_JS, '-C', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // MWI_BENCH_NODE_ARGS: extra node flags for the measured node only (e.g. --cpu-prof).
+    const nodeArgs = (process.env.MWI_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    node = spawn(process.execPath, [...nodeArgs, CLI_JS, '-C', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let outBytes = 0;
     const keep = (d: Buffer) => {
@@ -246,7 +368,7 @@ export async function benchMwi(count = Number(process.env.MWI_BENCH_COUNT ?? 10_
     node.once('exit', (code) => (exited = code));
 
     // Wait for every NOTIFY, or for the wave to stall (no progress for 10 s).
-    let last: FarmReport = { count: 0, first: 0, last: 0, distinct: 0, retransmissions: 0 };
+    let last = emptyReport();
     let progressAt = nowMs();
     const hardLimit = nowMs() + 75_000;
     for (;;) {
@@ -254,20 +376,35 @@ export async function benchMwi(count = Number(process.env.MWI_BENCH_COUNT ?? 10_
       const r = await farm.report();
       if (r.count !== last.count) progressAt = nowMs();
       last = r;
-      if (r.distinct >= count) break;
+      if (r.distinct >= expected) break;
       if (exited !== undefined) throw new Error(`node exited (${exited}) during the wave:\n${out}`);
       if (nowMs() - progressAt > 10_000 || nowMs() > hardLimit) break;
     }
     // A quiet second after the wave, as the baseline for the same pinger on the same machine.
     await new Promise((r) => setTimeout(r, 1500));
     const ready = /tsterisk Ready\./.test(out);
-    if (process.env.MWI_BENCH_DEBUG) console.error(`node printed ${outBytes} bytes; tail:\n${out.slice(-3000)}`);
+    if (process.env.MWI_BENCH_DEBUG) {
+      console.error(`node printed ${outBytes} bytes; tail:\n${out.slice(-3000)}`);
+      // The slow pings, by when they were sent relative to the first NOTIFY (to line them up
+      // with a profile or a loop-lag trace of the node).
+      const slow = pinger.slowest(last.first, last.last, 20).map((p) => `${Math.round(p.sent - last.first)}:${p.rtt!.toFixed(0)}`);
+      // This process's own stalls (the pinger's send gaps): a late reader inflates the round trips too.
+      const gaps = pinger.sendGaps(last.first, last.last).slice(0, 5).map((g) => `${Math.round(g.at - last.first)}:${g.gap.toFixed(0)}`);
+      console.error(`pinger's longest send gaps during the wave (ms after the first NOTIFY: gap ms) ${gaps.join(' ')}`);
+      console.error(`wave ${Math.round(last.first)}..${Math.round(last.last)}; slowest pings (sent ms after the first NOTIFY: rtt ms) ${slow.join(' ')}`);
+    }
     const during = pinger.between(last.first, last.last);
     const waveMs = last.last - last.first;
     const quiet = pinger.between(last.last + 200, last.last + 1200);
     const rows: BenchResult[] = [
-      { name: `MWI boot wave (${label}): NOTIFYs received at the farm`, value: last.count, unit: `NOTIFYs (${last.distinct} distinct contacts of ${count}, ${last.retransmissions} retransmissions)` },
+      { name: `MWI boot wave (${label}): NOTIFYs received at the farm`, value: last.count, unit: `NOTIFYs (${last.distinct} distinct contacts of ${expected}, ${last.retransmissions} retransmissions)` },
       { name: `MWI boot wave (${label}): duration, first to last NOTIFY`, value: Math.round(waveMs), unit: 'ms' },
+      ...(solicited
+        ? [
+            { name: `MWI boot wave (${label}): unsolicited NOTIFYs, first to last`, value: Math.round(last.unsolicited.last - last.unsolicited.first), unit: `ms (${last.unsolicited.count} NOTIFYs, from +${Math.round(last.unsolicited.first - last.first)} ms)` },
+            { name: `MWI boot wave (${label}): solicited NOTIFYs (restored subscriptions), first to last`, value: Math.round(last.solicited.last - last.solicited.first), unit: `ms (${last.solicited.count} NOTIFYs, from +${Math.round(last.solicited.first - last.first)} ms)` },
+          ]
+        : []),
       { name: `MWI boot wave (${label}): rate`, value: waveMs > 0 ? Math.round((last.count / waveMs) * 1000) : 0, unit: 'NOTIFY/s' },
       { name: `MWI boot wave (${label}): node spawn to first NOTIFY`, value: Math.round(last.first - spawned), unit: 'ms' },
       { name: `MWI boot wave (${label}): OPTIONS pings answered during wave`, value: during.rtts.length, unit: `pings (${during.lost} lost)` },
@@ -275,7 +412,7 @@ export async function benchMwi(count = Number(process.env.MWI_BENCH_COUNT ?? 10_
       { name: `MWI boot wave (${label}): OPTIONS p99 during wave (aim < 100)`, value: Number(percentile(during.rtts, 99).toFixed(2)), unit: 'ms' },
       { name: `MWI boot wave (${label}): OPTIONS max during wave`, value: Number((during.rtts[during.rtts.length - 1] ?? NaN).toFixed(2)), unit: 'ms' },
       { name: `MWI boot wave (${label}): OPTIONS p99 in the quiet second after (baseline)`, value: Number(percentile(quiet.rtts, 99).toFixed(2)), unit: `ms (${quiet.rtts.length} pings)` },
-      { name: `MWI boot wave (${label}): setup, persist counts (first life)`, value: Math.round(prepMs), unit: 'ms' },
+      { name: `MWI boot wave (${label}): setup, counts${solicited ? ' and subscriptions' : ''} (first life)`, value: Math.round(prepMs), unit: 'ms' },
     ];
     if (!ready) rows.push({ name: `MWI boot wave (${label}): node never printed Ready`, value: 0, unit: '' });
     return rows;

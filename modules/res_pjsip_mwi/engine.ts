@@ -13,6 +13,7 @@ import type { ObjectObserver } from '../../core/registry/sorcery.js';
 import type { MailboxStateEngine } from '../../core/state/mailbox-state.js';
 import type { MethodHandler, PjsipService } from '../res_pjsip/service.js';
 import { inboundMwiHandler } from './inbound.js';
+import { afterLoopSettles, type SettleOptions } from './loop-settle.js';
 import type { PacingOptions } from './paced-queue.js';
 import { MwiSubscriptionHandler } from './solicited.js';
 import { UnsolicitedMwi } from './unsolicited.js';
@@ -32,6 +33,8 @@ export interface MwiOptions {
   pjsip: PjsipService;
   log: Logger;
   pacing?: Partial<PacingOptions>;
+  /** When the boot wave may start after FullyBooted (see loop-settle.ts). */
+  settle?: Partial<SettleOptions>;
 }
 
 export interface MwiRuntime {
@@ -98,7 +101,17 @@ export function startMwi(opts: MwiOptions): MwiRuntime {
         log.verbose('Initial unsolicited MWI disabled (mwi_disable_initial_unsolicited)');
         return;
       }
+      // Requests queued while start-up held the loop go first, then the wave. Its jobs are
+      // queued now, so a phone registering meanwhile is covered by its endpoint's job (one
+      // NOTIFY, not two) and mailbox changes coalesce into it.
+      unsolicited.queue.pause();
       unsolicited.sendAll();
+      disposers.push(
+        afterLoopSettles((waitedMs) => {
+          log.debug(`Sending initial unsolicited MWI (the event loop settled ${Math.round(waitedMs)} ms after FullyBooted)`);
+          unsolicited.queue.resume();
+        }, opts.settle),
+      );
     }),
   );
 

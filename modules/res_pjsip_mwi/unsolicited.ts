@@ -17,7 +17,13 @@
  *   boot-time wave;
  * - every NOTIFY goes through a paced, coalescing queue (see paced-queue.ts), so the boot wave
  *   of a big system neither stalls the node nor floods the network, and a burst of changes to
- *   one mailbox sends the latest counts once per contact.
+ *   one mailbox sends the latest counts once per contact;
+ * - the boot wave is queued at FullyBooted but runs once the event loop has caught up with the
+ *   requests that piled up during start-up (loop-settle.ts).
+ *
+ * As Asterisk with rewrite_contact=no, a NOTIFY goes to the Contact URI: the connection the
+ * REGISTER came on is reused only when it is the Contact's, with rewrite_contact=yes, or for a
+ * WebSocket contact (contact-flow.ts).
  */
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -28,6 +34,7 @@ import type { RequestTarget } from '../../core/sip/stack.js';
 import type { ContactEvent } from '../res_pjsip/location.js';
 import type { EndpointObject } from '../res_pjsip/object-types.js';
 import type { AorContact, PjsipService } from '../res_pjsip/service.js';
+import { contactFlow } from './contact-flow.js';
 import { localAddressFor } from './local-address.js';
 import { accumulate, mailboxIds, type MailboxReader } from './mailboxes.js';
 import { PacedQueue, type PacingOptions } from './paced-queue.js';
@@ -285,7 +292,7 @@ export class UnsolicitedMwi {
   /** Resolves, builds and sends one NOTIFY; true when answered 2xx. */
   private async sendOne(endpoint: EndpointObject, counts: MessageAccumulator, contact: AorContact): Promise<boolean> {
     const { pjsip, log } = this.deps;
-    let target: RequestTarget = await pjsip.resolve(contact.uri, contact.flow);
+    let target: RequestTarget = await pjsip.resolve(contact.uri, contactFlow(endpoint, contact));
     if (endpoint.outbound_proxy !== '') target = await pjsip.resolve(endpoint.outbound_proxy);
     if (endpoint.transport !== '' && target.connectionId === undefined) target = { ...target, transport: endpoint.transport };
     if (this.stopped) return false;

@@ -99,6 +99,56 @@ describe('res_pjsip_mwi paced queue', () => {
     assert.equal(q.started, 20);
   });
 
+  it('lets unanswered NOTIFYs leave the pacing window after slotTimeoutMs, but never more than maxOutstanding alive', async () => {
+    const releases: Array<() => void> = [];
+    const q = new PacedQueue<number>((_job, slot) => releases.push(slot()), memoryLog(), { maxInFlight: 5, slotTimeoutMs: 40, maxOutstanding: 8, batchSize: 100 });
+    for (let i = 0; i < 20; i++) q.push(`k${i}`, i);
+    await turn();
+    await turn();
+    assert.equal(q.inFlight, 5, 'a full window of dead contacts');
+    assert.equal(q.outstanding, 5);
+    const t0 = Date.now();
+    // Nothing is answered: the window timer must wake the queue by itself.
+    while (q.outstanding < 8 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(Date.now() - t0 >= 30, `the window opened only once the slots were old (${Date.now() - t0} ms)`);
+    assert.equal(q.outstanding, 8, 'the window moved on');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(q.outstanding, 8, 'bounded by maxOutstanding however long nobody answers');
+    assert.equal(q.inFlight, 0, 'every slot aged out of the window');
+    assert.equal(q.size, 12);
+    // Transactions ending (Timer F, transport errors) make room again.
+    releases.splice(0, 4).forEach((r) => r());
+    await turn();
+    await turn();
+    assert.equal(q.outstanding, 8);
+    assert.equal(q.size, 8);
+    let idle = false;
+    void q.idle().then(() => (idle = true));
+    while (q.size > 0 || q.outstanding > 0) {
+      releases.splice(0).forEach((r) => r());
+      await turn();
+    }
+    await turn();
+    assert.equal(idle, true);
+    assert.equal(q.started, 20);
+  });
+
+  it('holds jobs while paused (still coalescing them) and runs them on resume', async () => {
+    const ran: string[] = [];
+    const q = new PacedQueue<string>((job) => ran.push(job), memoryLog());
+    q.pause();
+    q.push('ep1', 'wave ep1');
+    q.push('ep2', 'wave ep2');
+    q.push('ep1', 'registration ep1');
+    await turn();
+    await turn();
+    assert.deepEqual(ran, []);
+    assert.equal(q.size, 2);
+    q.resume();
+    await q.idle();
+    assert.deepEqual(ran, ['wave ep1', 'wave ep2']);
+  });
+
   it('is bounded: keys beyond maxQueue are dropped with a warning', async () => {
     const log = memoryLog();
     const q = new PacedQueue<number>(() => undefined, log, { maxQueue: 3, highWater: 100 });

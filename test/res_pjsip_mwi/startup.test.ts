@@ -104,8 +104,9 @@ describe('res_pjsip_mwi at start-up', function () {
       const lag = monitorEventLoopDelay({ resolution: 5 });
       lag.enable();
       const t0 = Date.now();
-      await new Promise((r) => setImmediate(r));
-      assert.ok(mwi.unsolicited.queue.size > 0 || mwi.unsolicited.queue.inFlight > 0, 'the wave started');
+      // The wave waits for the loop to settle after FullyBooted (loop-settle.ts): tens of ms here.
+      while (mwi.unsolicited.queue.size === 0 && mwi.unsolicited.queue.outstanding === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(mwi.unsolicited.queue.size > 0 || mwi.unsolicited.queue.outstanding > 0, 'the wave started');
       await mwi.unsolicited.queue.idle();
       lag.disable();
       clearInterval(sampler);

@@ -4,9 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { SipRequest } from '../../core/sip/message.js';
 import { parseMessage } from '../../core/sip/parser.js';
+import { buildResponse, serializeMessage } from '../../core/sip/serializer.js';
+import { SipStreamFramer } from '../../core/sip/stream-framer.js';
 import { RECORDED_DIR, readRecordedMessages } from '../support/recorded-messages.js';
 import { TestSipClient } from '../support/sip-client.js';
 import type { PjsipNode } from '../res_pjsip/pjsip-node.js';
@@ -233,6 +236,78 @@ describe('res_pjsip_mwi unsolicited MWI', function () {
     assert.equal(r!.getHeader('To'), '<sip:mwiuser@127.0.0.1>');
     assert.equal(r!.getHeader('Contact'), `<sip:mwiuser@127.0.0.1:${n.tcpPort};transport=TCP>`);
     assert.deepEqual(bodyLines(r!), expectedLines(1, 0, `sip:*97@127.0.0.1:${n.tcpPort};transport=TCP`));
+  });
+
+  /** A TCP "phone" listening on its own port: the NOTIFYs it gets, each answered 200. */
+  async function tcpPhone(): Promise<{ port: number; got: SipRequest[]; close: () => Promise<void> }> {
+    const got: SipRequest[] = [];
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((sock) => {
+      sockets.add(sock);
+      const framer = new SipStreamFramer();
+      sock.on('data', (chunk) => {
+        for (const ev of framer.push(chunk)) {
+          if (ev.type !== 'message') continue;
+          const p = parseMessage(ev.data);
+          if (!p.ok || p.message.kind !== 'request') continue;
+          got.push(p.message);
+          sock.write(serializeMessage(buildResponse(p.message, 200)));
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const close = () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    };
+    return { port, got, close };
+  }
+
+  async function registerElsewhere(c: TestSipClient, phonePort: number): Promise<void> {
+    const res = await c.request('REGISTER', `sip:127.0.0.1:${n.tcpPort}`, {
+      fromUser: 'mwiuser',
+      toUri: 'sip:mwiuser@127.0.0.1',
+      headers: [['Contact', `<sip:mwiuser@127.0.0.1:${phonePort};transport=tcp>`], ['Expires', '120']],
+    });
+    assert.equal(res.status, 200);
+  }
+
+  it('dials the Contact, not the REGISTER connection, when another process registered it over TCP (rewrite_contact=no)', async () => {
+    const phone = await tcpPhone();
+    try {
+      const registrar = await client('tcp');
+      await update('2000@default', 2, 1);
+      await registerElsewhere(registrar, phone.port);
+      const deadline = Date.now() + 3000;
+      while (phone.got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(phone.got.length, 1, 'the phone at the Contact got the registration NOTIFY');
+      assert.equal(phone.got[0]!.uri, `sip:mwiuser@127.0.0.1:${phone.port};transport=tcp`);
+      assert.deepEqual(bodyLines(phone.got[0]!), expectedLines(2, 1, `sip:*97@127.0.0.1:${n.tcpPort};transport=TCP`));
+      await update('2000@default', 3, 1);
+      while (phone.got.length < 2 && Date.now() < deadline + 3000) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(bodyLines(phone.got[1]!), expectedLines(3, 1, `sip:*97@127.0.0.1:${n.tcpPort};transport=TCP`));
+      await expectNoMoreNotifies(registrar, 0, 100);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('goes back over the REGISTER connection with rewrite_contact=yes (the NAT case), while it is open', async () => {
+    await n.stop();
+    n = await startMwiNode(CONF.replace('mailboxes = 2000@default\n', 'mailboxes = 2000@default\nrewrite_contact = yes\n'));
+    const phone = await tcpPhone();
+    try {
+      const registrar = await client('tcp');
+      await update('2000@default', 1, 0);
+      await registerElsewhere(registrar, phone.port);
+      const [r] = await waitNotifies(registrar, 1);
+      assert.deepEqual(bodyLines(r!), expectedLines(1, 0, `sip:*97@127.0.0.1:${n.tcpPort};transport=TCP`));
+      assert.equal(phone.got.length, 0);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('takes endpoint mailboxes added or removed by a reload at once, without a new registration', async () => {

@@ -10,6 +10,8 @@ export interface TableConnection {
   readonly key: string;
   /** Date.now() of the last byte in either direction. */
   lastActivity: number;
+  /** Date.now() when the first bytes of a message still incomplete arrived; 0 when none is. */
+  messageStartedAt?: number;
 }
 
 let lastConnectionId = 0;
@@ -58,6 +60,16 @@ export class ConnectionTable<C extends TableConnection> {
 
   values(): IterableIterator<C> {
     return this.byId.values();
+  }
+
+  /** Connections holding a message started more than `limitMs` before `now`. */
+  stalled(now: number, limitMs: number): C[] {
+    const out: C[] = [];
+    for (const c of this.byId.values()) {
+      const started = c.messageStartedAt ?? 0;
+      if (started !== 0 && now - started > limitMs) out.push(c);
+    }
+    return out;
   }
 
   /** Connections idle for longer than `idleMs` at `now`. */

@@ -6,6 +6,13 @@
  *
  * A framing fault cannot be recovered from on a stream, so the connection is closed; when the
  * header block of the failing request is readable, a 400/513 naming the fault goes out first.
+ *
+ * A message must also be finished in time: once its first bytes are in, the rest has to follow
+ * within `messageTimeoutMs` (default 32 s, 64*T1), however slowly bytes keep trickling in, or
+ * the connection is closed with a log line. Otherwise a peer that stops (or dribbles) halfway
+ * through a header block pins up to a message's worth of buffer per connection until the idle
+ * timeout (600 s). Kamailio does the same with `tcp_msg_read_timeout`, counted from the start
+ * of the message; pjsip bounds such a buffer by size only (PJSIP_MAX_PKT_LEN).
  */
 import type net from 'node:net';
 import { TstError } from '../../errors.js';
@@ -13,16 +20,18 @@ import { SipStreamFramer, type FramerEvent } from '../stream-framer.js';
 import { formatHostPort } from './bind-address.js';
 import { ConnectionTable, nextConnectionId, sweepInterval, type TableConnection } from './connection-table.js';
 import { framingErrorResponse, locateFailingMessage } from './framing-answer.js';
-import type {
-  BoundAddress,
-  SendErrorCallback,
-  SendTarget,
-  SourceInfo,
-  StreamTransportOptions,
-  Transport,
-  TransportListener,
+import {
+  DEFAULT_MESSAGE_TIMEOUT_MS,
+  type BoundAddress,
+  type SendErrorCallback,
+  type SendTarget,
+  type SourceInfo,
+  type StreamTransportOptions,
+  type Transport,
+  type TransportListener,
+  normalizeAddress,
+  peerKey,
 } from './types.js';
-import { normalizeAddress, peerKey } from './types.js';
 
 const CRLF = Buffer.from('\r\n');
 /** After a framing error we half-close; a peer that never closes its side is cut off after this. */
@@ -38,6 +47,8 @@ export class StreamConnection implements TableConnection {
   readonly remotePort: number;
   source: SourceInfo;
   lastActivity: number;
+  /** Date.now() when the message now buffered began arriving; 0 between messages. */
+  messageStartedAt = 0;
   closed = false;
   /** The socket's error, reported instead of the generic one node gives queued writes. */
   error: Error | null = null;
@@ -144,14 +155,42 @@ export abstract class StreamTransport implements Transport {
 
   private startSweeper(): void {
     const idleMs = this.opts.idleTimeoutMs;
-    if (idleMs <= 0) return;
+    const messageMs = this.opts.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
+    const limits = [idleMs, messageMs].filter((ms) => ms > 0);
+    if (limits.length === 0) return;
     this.sweeper = setInterval(() => {
-      for (const conn of this.table.idle(Date.now(), idleMs)) {
-        this.listener.onTransportEvent({ type: 'idle-timeout', transport: this.name, remote: formatHostPort(conn.remoteAddress, conn.remotePort) });
-        this.destroy(conn);
+      const now = Date.now();
+      if (messageMs > 0) {
+        for (const conn of this.table.stalled(now, messageMs)) this.messageTimeout(conn, now);
       }
-    }, sweepInterval(idleMs));
+      if (idleMs > 0) {
+        for (const conn of this.table.idle(now, idleMs)) {
+          this.listener.onTransportEvent({ type: 'idle-timeout', transport: this.name, remote: formatHostPort(conn.remoteAddress, conn.remotePort) });
+          this.destroy(conn);
+        }
+      }
+    }, sweepInterval(Math.min(...limits)));
     this.sweeper.unref();
+  }
+
+  /**
+   * A message started too long ago is still incomplete: close the connection. Reported as a
+   * framing error (nothing can be answered: the header block may not even be whole), so the
+   * stack logs it as a warning and counts it with the other broken streams.
+   */
+  private messageTimeout(conn: StreamConnection, now: number): void {
+    const held = conn.framer.buffered;
+    const secs = ((now - conn.messageStartedAt) / 1000).toFixed(1);
+    this.listener.onTransportEvent({
+      type: 'framing-error',
+      transport: this.name,
+      remote: formatHostPort(conn.remoteAddress, conn.remotePort),
+      error: `incomplete message (${held} bytes held) not finished ${secs} s after it began (limit ${((this.opts.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS) / 1000).toFixed(1)} s)`,
+      answered: false,
+    });
+    conn.tail = [];
+    conn.tailLength = 0;
+    this.destroy(conn);
   }
 
   private event(type: 'error', remote: string, error: string): void {
@@ -193,9 +232,11 @@ export abstract class StreamTransport implements Transport {
     const framer = conn.framer;
     const heldBefore = framer.buffered;
     const events = framer.push(chunk);
+    let completed = false;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
       if (ev.type === 'message') {
+        completed = true;
         this.listener.onMessage(ev.data, conn.source);
         if (conn.closed) return;
       } else if (ev.type === 'ping') {
@@ -207,6 +248,10 @@ export abstract class StreamTransport implements Transport {
       }
     }
     const held = framer.buffered;
+    // The clock of the message now buffered: it began in this chunk when nothing was held
+    // before or a message completed here (what is left is the start of the next one).
+    if (held === 0) conn.messageStartedAt = 0;
+    else if (heldBefore === 0 || completed || conn.messageStartedAt === 0) conn.messageStartedAt = conn.lastActivity;
     if (held === 0) {
       if (conn.tailLength !== 0) {
         conn.tail = [];

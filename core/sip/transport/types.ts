@@ -129,7 +129,16 @@ export interface StreamTransportOptions extends TransportOptions {
   readonly maxConnections: number;
   /** Bytes queued for writing on one connection before it is considered dead and closed. */
   readonly maxWriteQueue: number;
+  /**
+   * TCP/TLS: a message whose first bytes arrived must be complete within this long, or the
+   * connection is closed (a stalled or trickled header block would otherwise pin its buffer
+   * until the idle timeout); 0 = no limit. Default DEFAULT_MESSAGE_TIMEOUT_MS.
+   */
+  readonly messageTimeoutMs?: number;
 }
+
+/** 64*T1, the Timer B/F scale: no live peer takes longer to finish writing one message. */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 32000;
 
 export interface TlsFiles {
   readonly certFile?: string;
