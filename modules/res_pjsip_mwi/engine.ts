@@ -13,8 +13,8 @@ import type { ObjectObserver } from '../../core/registry/sorcery.js';
 import type { MailboxStateEngine } from '../../core/state/mailbox-state.js';
 import type { MethodHandler, PjsipService } from '../res_pjsip/service.js';
 import { inboundMwiHandler } from './inbound.js';
-import { afterLoopSettles, type SettleOptions } from './loop-settle.js';
-import type { PacingOptions } from './paced-queue.js';
+import { afterLoopSettles, type SettleOptions } from '../../core/pacing/loop-settle.js';
+import type { PacingOptions } from '../../core/pacing/paced-queue.js';
 import { MwiSubscriptionHandler } from './solicited.js';
 import { UnsolicitedMwi } from './unsolicited.js';
 

@@ -37,7 +37,7 @@ import type { AorContact, PjsipService } from '../res_pjsip/service.js';
 import { contactFlow } from './contact-flow.js';
 import { localAddressFor } from './local-address.js';
 import { accumulate, mailboxIds, type MailboxReader } from './mailboxes.js';
-import { PacedQueue, type PacingOptions } from './paced-queue.js';
+import { PacedQueue, type PacingOptions } from '../../core/pacing/paced-queue.js';
 import { endpointAors } from './resource.js';
 import { buildUnsolicitedNotify, unsolicitedIdentity } from './unsolicited-request.js';
 

@@ -7,6 +7,7 @@
  * from the core's registry.
  */
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import { PacedQueue } from '../../core/pacing/paced-queue.js';
 import { intern, ownString } from '../../core/own-string.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CoreView } from '../../core/index.js';
@@ -39,8 +40,6 @@ export interface DisplayNameHook {
 export const PERSISTENCE_FAMILY = 'subscription_persistence';
 /** Persisted state is written at most this long after it changed (never once per NOTIFY). */
 const PERSIST_INTERVAL_MS = 1000;
-/** NOTIFYs rendered and sent per event-loop turn; answers and other traffic get read between slices. */
-const NOTIFY_SLICE = 200;
 /**
  * CSeq jump on restore: a NOTIFY sent after the last batch write and before a crash must not be
  * re-used by the restored dialog (a lower CSeq would be refused by the subscriber).
@@ -115,6 +114,23 @@ export class Notifier implements SubscriptionHost {
     readonly pjsip: PjsipService,
     readonly log: Logger,
   ) {
+    this.queue = new PacedQueue<() => Promise<void> | void>(
+      (job, slot) => {
+        const release = slot();
+        let p: Promise<void> | void;
+        try {
+          p = job();
+        } catch (e) {
+          release();
+          this.log.error(`NOTIFY job failed: ${errorMessage(e)}`);
+          return;
+        }
+        if (p) p.then(release, release);
+        else release();
+      },
+      this.log,
+      { name: 'pjsip/pubsub', batchSize: 16, maxInFlight: 500, maxOutstanding: 4000, maxQueue: Number.MAX_SAFE_INTEGER, highWater: 100_000 },
+    );
     // Records are read back only at start-up: no in-memory mirror of them.
     core.store.coldFamily(PERSISTENCE_FAMILY);
     this.persistTimer = setInterval(() => this.flushDirty(), PERSIST_INTERVAL_MS);
@@ -138,37 +154,26 @@ export class Notifier implements SubscriptionHost {
     return this.isStopping();
   }
 
-  private readonly jobs: Array<() => void> = [];
-  private draining = false;
+  /**
+   * NOTIFYs to send (fan-out after a state change, restore after a restart): paced by the same
+   * queue as unsolicited MWI, a few per event-loop turn and a bounded window waiting for their
+   * answers, so a wave never holds the loop nor buries other requests under its own answers
+   * (libuv reads 32 datagrams a socket per loop iteration). Bounded by the subscriptions: each
+   * has at most one job waiting.
+   */
+  private readonly queue: PacedQueue<() => Promise<void> | void>;
 
-  schedule(job: () => void): void {
-    this.jobs.push(job);
-    if (!this.draining) {
-      this.draining = true;
-      setImmediate(() => this.drain());
-    }
+  schedule(key: string, job: () => Promise<void> | void): void {
+    this.queue.push(key, job);
   }
 
-  private jobsHead = 0;
+  /** NOTIFYs queue up but none goes out until releaseNotifies() (the restore wave at start). */
+  holdNotifies(): void {
+    this.queue.pause();
+  }
 
-  private drain(): void {
-    const end = Math.min(this.jobs.length, this.jobsHead + NOTIFY_SLICE);
-    for (; this.jobsHead < end; this.jobsHead++) {
-      const job = this.jobs[this.jobsHead]!;
-      try {
-        job();
-      } catch (e) {
-        this.log.error(`NOTIFY job failed: ${errorMessage(e)}`);
-      }
-    }
-    if (this.jobsHead < this.jobs.length) {
-      setImmediate(() => this.drain());
-      return;
-    }
-    // Everything ran: drop the consumed jobs in one go (no per-slice copying).
-    this.jobs.length = 0;
-    this.jobsHead = 0;
-    this.draining = false;
+  releaseNotifies(): void {
+    this.queue.resume();
   }
 
   dirty(sub: InboundSubscription): void {
@@ -499,6 +504,7 @@ export class Notifier implements SubscriptionHost {
   }
 
   stop(): void {
+    this.queue.stop();
     clearInterval(this.persistTimer);
     this.flushDirty();
     this.expiries.clear();

@@ -50,11 +50,11 @@ export interface SubscriptionHost {
    */
   quiet(): boolean;
   /**
-   * Runs a NOTIFY job soon, a slice per event-loop turn: a fan-out to thousands of watchers must
-   * not render and send everything in one turn (the answers would wait behind it and the
-   * retransmission timers fire first).
+   * Runs a NOTIFY job soon, paced: a fan-out to thousands of watchers must not render and send
+   * everything in one turn (the answers would wait behind it and the retransmission timers fire
+   * first). The job's promise says when its NOTIFY is answered. One job per key waits at most.
    */
-  schedule(job: () => void): void;
+  schedule(key: string, job: () => Promise<void> | void): void;
 }
 
 /** What a list subscription keeps across a restart besides its dialog (see ListSubscription). */
@@ -206,11 +206,11 @@ export abstract class InboundSubscription implements Expiring {
     }
     // Reserved now, rendered when its turn comes: changes until then coalesce into it.
     this.inFlight = true;
-    this.host.schedule(() => {
+    this.host.schedule(this.id, () => {
       if (this.state !== 'active') return;
       const next = this.pending;
       this.pending = undefined;
-      void this.sendNotify(full || (next?.full ?? false));
+      return this.sendNotify(full || (next?.full ?? false));
     });
   }
 

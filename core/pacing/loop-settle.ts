@@ -12,7 +12,7 @@
  * first; the wave then runs on a loop that only carries the live traffic.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { Disposer } from '../../core/registry/registry.js';
+import type { Disposer } from '../registry/registry.js';
 
 export interface SettleOptions {
   /** Length of one measuring window. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterLoopSettles } from '../../modules/res_pjsip_mwi/loop-settle.js';
+import { afterLoopSettles } from '../../core/pacing/loop-settle.js';
 
 /** Keeps the event loop busy for `ms`: 4 ms slices of work, yielding between them (as a backlog of I/O would). */
 function busyFor(ms: number): Promise<number> {

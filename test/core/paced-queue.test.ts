@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Logger } from '../../core/log.js';
-import { PacedQueue } from '../../modules/res_pjsip_mwi/paced-queue.js';
+import { PacedQueue } from '../../core/pacing/paced-queue.js';
 
 function memoryLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -158,7 +158,7 @@ describe('res_pjsip_mwi paced queue', () => {
     assert.equal(q.push('d', 4), false);
     assert.equal(q.push('a', 5), true, 'a waiting key is still absorbed');
     assert.equal(q.size, 3);
-    assert.ok(log.lines.some((l) => l.startsWith('WARNING MWI queue full')));
+    assert.ok(log.lines.some((l) => l.startsWith("WARNING The 'pjsip/mwi' queue is full")));
     await q.idle();
   });
 

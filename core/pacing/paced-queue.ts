@@ -1,9 +1,11 @@
 /**
- * The queue unsolicited MWI NOTIFYs wait in (Asterisk: the `pjsip/mwi` serializer pool).
+ * A paced queue for waves of out-going requests: unsolicited MWI NOTIFYs (Asterisk: the
+ * `pjsip/mwi` serializer pool) and res_pjsip_pubsub's NOTIFYs (fan-out, restore after a restart).
  *
- * Why a queue of its own: at start-up every endpoint with mailboxes gets a NOTIFY per contact;
- * with ten thousand endpoints, sending them in one go would hold the event loop for seconds
- * (no SIP answered meanwhile) and open ten thousand client transactions at once. Here:
+ * Why: at start-up every endpoint with mailboxes gets a NOTIFY per contact, and every restored
+ * subscription one with its full state; with ten thousand of them, sending them in one go would
+ * hold the event loop for seconds (no SIP answered meanwhile) and open ten thousand client
+ * transactions at once. Here:
  * - jobs are keyed, and a job already waiting absorbs a new one with the same key (counts are
  *   read when the job runs, so the latest state goes out once: bursts of mailbox changes
  *   coalesce);
@@ -29,9 +31,11 @@
  * traffic) answers do not pile up and the wave is as fast, since the cost per NOTIFY, not the
  * turn size, bounds the rate; the window then only has to cover the round trip to the phones.
  */
-import type { Logger } from '../../core/log.js';
+import type { Logger } from '../log.js';
 
 export interface PacingOptions {
+  /** Task processor name in the log lines (`pjsip/mwi`). */
+  name: string;
   /** NOTIFYs started per event-loop turn. */
   batchSize: number;
   /** NOTIFYs awaiting a final response at once (the pacing window). */
@@ -49,6 +53,7 @@ export interface PacingOptions {
 }
 
 export const DEFAULT_PACING: Readonly<PacingOptions> = Object.freeze({
+  name: 'pjsip/mwi',
   batchSize: 16,
   maxInFlight: 200,
   // Two T1s: a live phone on any sane network has answered by then (UDP has retransmitted once).
@@ -124,7 +129,7 @@ export class PacedQueue<J> {
     if (this.jobs.has(key)) return true;
     if (this.jobs.size >= this.opts.maxQueue) {
       if (this.dropped++ % 1000 === 0) {
-        this.log.warning(`MWI queue full (${this.opts.maxQueue} waiting): dropping unsolicited NOTIFYs (${this.dropped} so far)`);
+        this.log.warning(`The '${this.opts.name}' queue is full (${this.opts.maxQueue} waiting): dropping jobs (${this.dropped} so far)`);
       }
       return false;
     }
@@ -255,7 +260,7 @@ export class PacedQueue<J> {
       try {
         this.run(job, slot);
       } catch (e) {
-        this.log.error(`unsolicited MWI job '${key}' failed: ${String(e)}`);
+        this.log.error(`'${this.opts.name}' job '${key}' failed: ${String(e)}`);
       }
     }
     this.checkWater();
@@ -269,10 +274,10 @@ export class PacedQueue<J> {
     const n = this.jobs.size;
     if (!this.overloaded && n > high) {
       this.overloaded = true;
-      this.log.warning(`The 'pjsip/mwi' task processor queue reached ${n} scheduled tasks (high water ${high}).`);
+      this.log.warning(`The '${this.opts.name}' task processor queue reached ${n} scheduled tasks (high water ${high}).`);
     } else if (this.overloaded && n <= low) {
       this.overloaded = false;
-      this.log.notice(`The 'pjsip/mwi' task processor queue is back to ${n} scheduled tasks (low water ${low}).`);
+      this.log.notice(`The '${this.opts.name}' task processor queue is back to ${n} scheduled tasks (low water ${low}).`);
     }
   }
 
