@@ -40,6 +40,8 @@ export interface DisplayNameHook {
 export const PERSISTENCE_FAMILY = 'subscription_persistence';
 /** Persisted state is written at most this long after it changed (never once per NOTIFY). */
 const PERSIST_INTERVAL_MS = 1000;
+/** NOTIFYs of the restore wave started per loop turn (a fan-out starts 16). */
+const RESTORE_BATCH = 8;
 /**
  * CSeq jump on restore: a NOTIFY sent after the last batch write and before a crash must not be
  * re-used by the restored dialog (a lower CSeq would be refused by the subscriber).
@@ -172,8 +174,18 @@ export class Notifier implements SubscriptionHost {
     this.queue.pause();
   }
 
+  /**
+   * Sends what was held. The restore wave goes out in smaller turns than a fan-out: at start-up
+   * other waves run too (unsolicited MWI) and phones re-register, and their requests wait behind
+   * every turn.
+   */
   releaseNotifies(): void {
+    const batch = this.queue.opts.batchSize;
+    this.queue.opts.batchSize = RESTORE_BATCH;
     this.queue.resume();
+    void this.queue.idle().then(() => {
+      this.queue.opts.batchSize = batch;
+    });
   }
 
   dirty(sub: InboundSubscription): void {
