@@ -249,6 +249,7 @@ export class SipStack implements TransactionHost {
       onMessage: (buf, source) => this.receive(buf, source),
       onTransportEvent: (ev) => this.transportEvent(ev),
       onConnectionClosed: (transport, id, address, port) => {
+        this.layer.connectionClosed(transport, id);
         const cb = this.onConnectionClosed;
         if (cb !== null) {
           try {

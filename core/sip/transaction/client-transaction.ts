@@ -241,6 +241,11 @@ export class ClientTransaction {
     this.terminate();
   }
 
+  /** @internal The connection this transaction was sent over closed before a final answer. */
+  _connectionClosed(err: Error): void {
+    this.transportFailed(err);
+  }
+
   private transportFailed(err: Error): void {
     const state = this.state;
     if (state === 'terminated') return;

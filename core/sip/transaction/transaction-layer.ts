@@ -14,7 +14,7 @@
 import { TstError } from '../../errors.js';
 import type { SipRequest, SipResponse, Via } from '../message.js';
 import { buildResponse } from '../serializer.js';
-import type { SourceInfo } from '../transport/types.js';
+import type { SourceInfo, Transport } from '../transport/types.js';
 import { ClientTransaction, type ClientTransactionHandlers, type ClientTransactionOwner } from './client-transaction.js';
 import { ServerTransaction, type ServerTransactionOwner } from './server-transaction.js';
 import type { Flow, TransactionHost } from './types.js';
@@ -57,6 +57,21 @@ export class TransactionLayer implements ServerTransactionOwner, ClientTransacti
 
   get serverCount(): number {
     return this.server.size + this.serverCancel.size;
+  }
+
+  /**
+   * A stream connection closed: client transactions sent over it can get no answer any more and
+   * fail now with a transport error (as pjsip does), not after Timer B/F (32 s). Only those bound
+   * to that connection by id; a close is rare, so a scan is fine.
+   */
+  connectionClosed(transport: Transport, connectionId: number): number {
+    const hit: ClientTransaction[] = [];
+    for (const table of [this.client, this.clientCancel]) {
+      for (const tx of table.values()) if (tx.flow.transport === transport && tx.flow.connectionId === connectionId) hit.push(tx);
+    }
+    const err = new TstError('TST_ERR_SIP_TRANSPORT', `Transport '${transport.name}': connection ${connectionId} closed`);
+    for (const tx of hit) tx._connectionClosed(err);
+    return hit.length;
   }
 
   get clientCount(): number {
