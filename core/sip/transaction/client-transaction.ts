@@ -66,7 +66,7 @@ export class ClientTransaction {
   private req: SipRequest | null;
   private wire: Buffer | null = null;
   private ackWire: Buffer | null = null;
-  private readonly handlers: ClientTransactionHandlers;
+  private handlers: ClientTransactionHandlers;
   private readonly owner: ClientTransactionOwner;
   /** Timer A / E. */
   private retransmitTimer = NO_TIMER;
@@ -201,7 +201,12 @@ export class ClientTransaction {
   /** Hand the final response over, then release the request. */
   private deliverFinal(res: SipResponse, source: SourceInfo): void {
     this.deliver(res, source);
-    if (this.state !== 'accepted') this.req = null;
+    if (this.state !== 'accepted') {
+      // Timer K/D only absorbs retransmitted answers: the TU's callbacks (and whatever they
+      // hold: the request, the response, a promise) are released with the request.
+      this.req = null;
+      this.handlers = NOOP_HANDLERS;
+    }
   }
 
   /**

@@ -31,6 +31,13 @@ export interface ServerTransactionOwner {
 /** RFC 3261 17.2.1: send 100 Trying when the TU has not answered an INVITE within this. */
 const AUTO_TRYING_MS = 200;
 
+function ownBytes(buf: Buffer): Buffer {
+  if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) return buf;
+  const own = Buffer.allocUnsafeSlow(buf.length);
+  buf.copy(own);
+  return own;
+}
+
 function onRetransmitTimer(tx: ServerTransaction): void {
   tx._retransmitTimerFired();
 }
@@ -148,7 +155,12 @@ export class ServerTransaction {
       this.send(buf);
       if (this.state !== 'completed') return; // a synchronous send failure terminated it
       if (this.reliable) this.terminate();
-      else this.armEnd(64 * t.t1); // Timer J
+      else {
+        // Kept 32 s: in a buffer of its own. A slice of Node's shared 8 KB pool would keep the
+        // whole slab alive, with every short-lived message serialized next to it.
+        this.lastResponse = ownBytes(buf);
+        this.armEnd(64 * t.t1); // Timer J
+      }
       return;
     }
     if (status < 300) {
