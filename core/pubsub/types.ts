@@ -4,6 +4,7 @@
  * them. Body data is typed per body kind rather than a void pointer with a string tag.
  */
 
+import type { HandlerData } from './handler-data.js';
 import type { ExtenStateData, MessageAccumulator } from './body-data.js';
 
 /** The body kinds Asterisk names (`AST_SIP_EXTEN_STATE_DATA`, `AST_SIP_MESSAGE_ACCUMULATOR`). */
@@ -62,7 +63,7 @@ export interface Subscription<K extends BodyKind = BodyKind> {
   readonly remoteUri: string;
   readonly userAgent: string;
   /** Handler state kept for the subscription's life (watcher handles...). */
-  readonly data: Map<string, unknown>;
+  readonly data: HandlerData;
   /**
    * Handler state that must survive a restart with the subscription (JSON values only, e.g.
    * the dialog-info version). Saved with the subscription, in batches, never per NOTIFY.

@@ -17,6 +17,7 @@
  *  - refresh re-reads the list from the configuration (as Asterisk does) and keeps the state,
  *    watchers and versions of resources that stay.
  */
+import { InlineHandlerData } from '../../core/pubsub/handler-data.js';
 import { errorMessage } from '../../core/errors.js';
 import type { BodyKind, PubsubEndpoint, Subscription, TerminationReason } from '../../core/pubsub/types.js';
 import { formatUri, parseUri, type SipUri } from '../../core/sip/uri.js';
@@ -66,7 +67,7 @@ export class LeafSubscription implements Subscription<BodyKind> {
   readonly mediaType: string;
   readonly remoteUri: string;
   readonly userAgent: string;
-  readonly data = new Map<string, unknown>();
+  readonly data = new InlineHandlerData();
   readonly persistent: Record<string, unknown>;
   readonly bodyState: { version: number };
   /** RLMI `<name>`: the display name when the list asks for it and there is one. */

@@ -4,13 +4,14 @@
  * sent (ignoring XPIDF's random atom ids and dialog-info's version counter), which Asterisk does
  * not check (it sends one per callback).
  */
+import { InlineHandlerData } from '../../core/pubsub/handler-data.js';
 import type { BodyKind, Subscription } from '../../core/pubsub/types.js';
 import { bodyOfState, renderResource, stateKey } from './resource-body.js';
 import { InboundSubscription, type PersistedContent, type RenderOutcome, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
 
 export class ResourceSubscription extends InboundSubscription implements Subscription<BodyKind> {
   readonly isList = false;
-  readonly data = new Map<string, unknown>();
+  readonly data = new InlineHandlerData();
   readonly persistent: Record<string, unknown>;
   /** The state key of the last body sent (resource-body.ts stateKey), shared with other watchers. */
   lastState: string | undefined;
