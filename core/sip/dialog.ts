@@ -44,6 +44,8 @@ export interface DialogState {
   flow?: DialogFlow;
 }
 
+const NO_ROUTES: string[] = [];
+
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
   return `${callId}\u0000${localTag}\u0000${remoteTag}`;
 }
@@ -67,7 +69,9 @@ export class Dialog {
     const contact = contactValue !== undefined ? parseContact(contactValue) : null;
     if (!contact || contact === '*') throw new TstError('TST_ERR_SIP_MESSAGE', 'Missing or bad Contact');
     const uri = req.requestUri;
-    const routeSet = req.getHeaders('Record-Route').map((rr) => {
+    const recordRoutes = req.getHeaders('Record-Route');
+    // Most dialogs have no route set: one shared empty array (it is never modified in place).
+    const routeSet = recordRoutes.length === 0 ? NO_ROUTES : recordRoutes.map((rr) => {
       const na = parseNameAddr(rr);
       if (!na) throw new TstError('TST_ERR_SIP_MESSAGE', 'Bad Record-Route');
       return intern(formatNameAddr({ displayName: na.displayName, uri: na.uri, params: na.params }));

@@ -166,6 +166,18 @@ export interface ExtensionStateWatcher {
   dispose(): void;
 }
 
+/** A watcher as a small object of its own: no closure and context per subscription. */
+class HintWatcher implements ExtensionStateWatcher {
+  constructor(
+    readonly id: number,
+    private readonly hint: Hint,
+  ) {}
+
+  dispose(): void {
+    this.hint.watchers.delete(this.id);
+  }
+}
+
 interface Source {
   device: string;
   key: string;
@@ -564,12 +576,7 @@ export class ExtensionStateEngine {
     const id = ++this.nextWatcherId;
     hint.watchers.set(id, cb);
     if (opts.initial) this.call(hint, id, cb, this.change(hint, 'initial', hint.state, hint.presence));
-    return {
-      id,
-      dispose: () => {
-        hint.watchers.delete(id);
-      },
-    };
+    return new HintWatcher(id, hint);
   }
 
   /** `core show hints`: every hint, patterns included, sorted by `exten@context`. */

@@ -9,16 +9,23 @@ import type { BodyKind, Subscription } from '../../core/pubsub/types.js';
 import { bodyOfState, renderResource, stateKey } from './resource-body.js';
 import { InboundSubscription, type PersistedContent, type RenderOutcome, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
 
+const NOTHING_SAVED: Readonly<Record<string, unknown>> = Object.freeze({});
+
 export class ResourceSubscription extends InboundSubscription implements Subscription<BodyKind> {
   readonly isList = false;
   readonly data = new InlineHandlerData();
-  readonly persistent: Record<string, unknown>;
+  /** Made on first use: most handlers never persist anything (an empty object per subscription). */
+  private saved: Record<string, unknown> | undefined;
   /** The state key of the last body sent (resource-body.ts stateKey), shared with other watchers. */
   lastState: string | undefined;
 
   constructor(init: SubscriptionInit & { persistent?: Record<string, unknown> }, host: SubscriptionHost) {
     super(init, host);
-    this.persistent = init.persistent ?? {};
+    this.saved = init.persistent !== undefined && Object.keys(init.persistent).length > 0 ? init.persistent : undefined;
+  }
+
+  get persistent(): Record<string, unknown> {
+    return (this.saved ??= {});
   }
 
   /** Handler: the resource changed. */
@@ -31,7 +38,7 @@ export class ResourceSubscription extends InboundSubscription implements Subscri
   }
 
   persistedContent(): PersistedContent {
-    return { persistent: this.persistent };
+    return { persistent: this.saved ?? NOTHING_SAVED };
   }
 
   /** The last body sent, rebuilt from its state key (the counter is one past its version). */
