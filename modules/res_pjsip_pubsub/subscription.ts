@@ -94,8 +94,6 @@ export const MAX_UDP_NOTIFY_BODY = 64000;
 
 export abstract class InboundSubscription implements Expiring {
   readonly id: string;
-  readonly eventName: string;
-  readonly bodyKind: BodyKind;
   readonly resource: string;
   readonly endpoint: PubsubEndpoint;
   readonly mediaType: string;
@@ -108,7 +106,6 @@ export abstract class InboundSubscription implements Expiring {
   readonly eventHeader: string;
   readonly dialog: Dialog;
   expiresAt: number;
-  readonly createdAt = Date.now();
   notifiesSent = 0;
   /** Lists carry `Require: eventlist` on the 200 OK and every NOTIFY. */
   abstract readonly isList: boolean;
@@ -123,8 +120,6 @@ export abstract class InboundSubscription implements Expiring {
   ) {
     this.id = init.id;
     this.handler = init.handler;
-    this.eventName = init.handler.eventName;
-    this.bodyKind = init.handler.bodyKind;
     this.resource = init.resource;
     this.endpoint = init.endpoint;
     this.mediaType = init.mediaType;
@@ -151,6 +146,15 @@ export abstract class InboundSubscription implements Expiring {
   /** A refresh: re-read what is subscribed; false when nothing is left to watch. */
   protected refreshResources(): boolean {
     return true;
+  }
+
+  // From the handler rather than stored: two fields less on each of 100,000 subscriptions.
+  get eventName(): string {
+    return this.handler.eventName;
+  }
+
+  get bodyKind(): BodyKind {
+    return this.handler.bodyKind;
   }
 
   get active(): boolean {
