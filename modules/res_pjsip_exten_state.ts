@@ -7,7 +7,7 @@
 import { defineModule, type ModuleContext } from '../core/module.js';
 import type { ExtenStateData } from '../core/pubsub/body-data.js';
 import type { PubsubEndpoint, Subscription, SubscriptionHandler } from '../core/pubsub/types.js';
-import type { ExtensionStateWatcher } from '../core/state/extension-state.js';
+import type { ExtensionStateChange, ExtensionStateWatcher } from '../core/state/extension-state.js';
 import { extenStatePublisher } from './res_pjsip_exten_state/publisher.js';
 
 const WATCHER = 'exten_state_watcher';
@@ -18,6 +18,12 @@ const live = new WeakMap<object, Set<Subscription<'exten_state'>>>();
 function contextOf(endpoint: PubsubEndpoint): string {
   const sub = endpoint.subscribe_context;
   return typeof sub === 'string' && sub !== '' ? sub : typeof endpoint.context === 'string' ? endpoint.context : 'default';
+}
+
+/** One function for every subscription's watcher (the subscription comes as its argument). */
+function onHintChange(change: ExtensionStateChange, sub: Subscription<'exten_state'>): void {
+  if (change.reason === 'removed') sub.terminate('noresource');
+  else sub.notify();
 }
 
 function handler(ctx: ModuleContext, eventName: string, accept: string[], subs: Set<Subscription<'exten_state'>>): SubscriptionHandler<'exten_state'> {
@@ -31,10 +37,7 @@ function handler(ctx: ModuleContext, eventName: string, accept: string[], subs: 
       return ext.getHint(contextOf(endpoint), resource) ? 200 : 404;
     },
     subscriptionEstablished(sub: Subscription<'exten_state'>) {
-      const w = ext.addWatcher(contextOf(sub.endpoint), sub.resource, (change) => {
-        if (change.reason === 'removed') sub.terminate('noresource');
-        else sub.notify();
-      });
+      const w = ext.addWatcher(contextOf(sub.endpoint), sub.resource, onHintChange, {}, sub);
       if (!w) throw new Error(`no hint for ${sub.resource}@${contextOf(sub.endpoint)}`);
       sub.data.set(WATCHER, w);
       subs.add(sub);

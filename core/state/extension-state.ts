@@ -159,7 +159,8 @@ export interface HintListEntry {
   displayName?: string;
 }
 
-export type ExtensionStateCallback = (change: ExtensionStateChange) => void;
+/** `arg` is what addWatcher was given: one shared function can serve every watcher, no closure each. */
+export type ExtensionStateCallback<A = unknown> = (change: ExtensionStateChange, arg: A) => void;
 
 export interface ExtensionStateWatcher {
   readonly id: number;
@@ -171,6 +172,8 @@ class HintWatcher implements ExtensionStateWatcher {
   constructor(
     readonly id: number,
     private readonly hint: Hint,
+    readonly cb: ExtensionStateCallback,
+    readonly arg: unknown,
   ) {}
 
   dispose(): void {
@@ -193,7 +196,7 @@ class Hint {
   presenceProviders: string[] = [];
   state: ExtensionState = ExtensionState.UNAVAILABLE;
   presence: PresenceInfo = NOT_SET;
-  readonly watchers = new Map<number, ExtensionStateCallback>();
+  readonly watchers = new Map<number, HintWatcher>();
 
   constructor(
     readonly context: string,
@@ -250,7 +253,7 @@ export class ExtensionStateEngine {
   /** presence provider key -> concrete hints using it. */
   private readonly presenceIndex = new Map<string, Set<Hint>>();
   private nextWatcherId = 0;
-  private readonly anyListeners = new Set<ExtensionStateCallback>();
+  private readonly anyListeners = new Set<(change: ExtensionStateChange) => void>();
   private readonly unsubscribe: Array<() => void>;
 
   constructor(opts: ExtensionStateEngineOptions) {
@@ -268,7 +271,7 @@ export class ExtensionStateEngine {
    * Hears every change of every hint (state, presence, removal), watched or not, as Asterisk's
    * extension state publishers do. Hints are not created for it.
    */
-  onAnyChange(listener: ExtensionStateCallback): () => void {
+  onAnyChange(listener: (change: ExtensionStateChange) => void): () => void {
     this.anyListeners.add(listener);
     return () => this.anyListeners.delete(listener);
   }
@@ -555,11 +558,12 @@ export class ExtensionStateEngine {
    * hint, or `exten` is a pattern. With `initial`, the callback is called once at once with
    * reason 'initial'.
    */
-  addWatcher(
+  addWatcher<A = undefined>(
     context: string,
     exten: string,
-    cb: ExtensionStateCallback,
+    cb: ExtensionStateCallback<A>,
     opts: { initial?: boolean } = {},
+    arg?: A,
   ): ExtensionStateWatcher | undefined {
     if (isPattern(exten)) return undefined;
     const found = this.lookup(context, exten);
@@ -574,9 +578,10 @@ export class ExtensionStateEngine {
       this.configure(hint, this.derivedApp(pat, exten, context));
     }
     const id = ++this.nextWatcherId;
-    hint.watchers.set(id, cb);
-    if (opts.initial) this.call(hint, id, cb, this.change(hint, 'initial', hint.state, hint.presence));
-    return new HintWatcher(id, hint);
+    const w = new HintWatcher(id, hint, cb as ExtensionStateCallback, arg);
+    hint.watchers.set(id, w);
+    if (opts.initial) this.call(hint, w, this.change(hint, 'initial', hint.state, hint.presence));
+    return w;
   }
 
   /** `core show hints`: every hint, patterns included, sorted by `exten@context`. */
@@ -703,17 +708,17 @@ export class ExtensionStateEngine {
         this.log.error(`extension state listener failed on ${hint.exten}@${hint.context}: ${errorMessage(e)}`);
       }
     }
-    for (const [id, cb] of [...hint.watchers]) {
+    for (const [id, w] of [...hint.watchers]) {
       // A watcher disposed by an earlier callback of this round must not be called.
-      if (hint.watchers.get(id) === cb) this.call(hint, id, cb, ch);
+      if (hint.watchers.get(id) === w) this.call(hint, w, ch);
     }
   }
 
-  private call(hint: Hint, id: number, cb: ExtensionStateCallback, ch: ExtensionStateChange): void {
+  private call(hint: Hint, w: HintWatcher, ch: ExtensionStateChange): void {
     try {
-      cb(ch);
+      w.cb(ch, w.arg);
     } catch (e) {
-      this.log.error(`extension state watcher ${id} of ${hint.exten}@${hint.context} failed: ${errorMessage(e)}`);
+      this.log.error(`extension state watcher ${w.id} of ${hint.exten}@${hint.context} failed: ${errorMessage(e)}`);
     }
   }
 }

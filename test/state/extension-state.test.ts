@@ -86,6 +86,20 @@ describe('ExtensionStateEngine', () => {
     return { seen, w };
   };
 
+  it('a watcher gets the argument it was added with (one function can serve many watchers)', () => {
+    ext.applyHints([hint('1000', 'PJSIP/alice')]);
+    const got: Array<[string, number]> = [];
+    const cb = (c: ExtensionStateChange, who: string) => got.push([who, c.state]);
+    const a = ext.addWatcher('users', '1000', cb, {}, 'a');
+    const b = ext.addWatcher('users', '1000', cb, {}, 'b');
+    devices.setState('PJSIP/alice', D.INUSE);
+    assert.deepEqual(got, [['a', E.INUSE], ['b', E.INUSE]]);
+    a!.dispose();
+    devices.setState('PJSIP/alice', D.NOT_INUSE);
+    assert.deepEqual(got.slice(2), [['b', E.NOT_INUSE]]);
+    b!.dispose();
+  });
+
   it('aggregates a hint from its devices; no devices is Unavailable', () => {
     devices.setState('PJSIP/alice', D.INUSE);
     devices.setState('PJSIP/bob', D.RINGING);
