@@ -17,7 +17,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import { buildResponse, serializeMessage, type ResponseOptions } from '../serializer.js';
 import type { SourceInfo } from '../transport/types.js';
 import { NO_TIMER } from './timer-queues.js';
-import { detach } from './detach.js';
+import { ownString } from '../../own-string.js';
 import type { Flow, TransactionHost } from './types.js';
 
 export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
@@ -91,7 +91,7 @@ export class ServerTransaction {
     this.source = source;
     this.flow = flow;
     const via = request.topVia;
-    this.viaHost = detach(via.host);
+    this.viaHost = ownString(via.host);
     this.viaPort = via.port ?? 0;
     this.state = this.isInvite ? 'proceeding' : 'trying';
     if (this.isInvite) {

@@ -18,7 +18,7 @@ import type { SourceInfo, Transport } from '../transport/types.js';
 import { ClientTransaction, type ClientTransactionHandlers, type ClientTransactionOwner } from './client-transaction.js';
 import { ServerTransaction, type ServerTransactionOwner } from './server-transaction.js';
 import type { Flow, TransactionHost } from './types.js';
-import { detach } from './detach.js';
+import { ownString } from '../../own-string.js';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
 
@@ -106,7 +106,7 @@ export class TransactionLayer implements ServerTransactionOwner, ClientTransacti
     const via = req.topVia;
     const branch = via.branch;
     if (branch !== null && branch.startsWith(MAGIC_COOKIE)) {
-      return table.has(branch) ? collisionKey(branch, req.method, via) : detach(branch);
+      return table.has(branch) ? collisionKey(branch, req.method, via) : ownString(branch);
     }
     return rfc2543Key(req, req.method);
   }
