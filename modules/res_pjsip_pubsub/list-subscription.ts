@@ -22,7 +22,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { BodyKind, PubsubEndpoint, Subscription, TerminationReason } from '../../core/pubsub/types.js';
 import { formatUri, parseUri, type SipUri } from '../../core/sip/uri.js';
 import type { LeafSpec, ListSpec } from './resource-list.js';
-import { renderResource, sameState } from './resource-body.js';
+import { lastSentBody, renderResource, stateKey } from './resource-body.js';
 import { buildListBody, IdSource, type BodyPart, type RlmiResource } from './rlmi.js';
 import {
   InboundSubscription,
@@ -72,8 +72,8 @@ export class LeafSubscription implements Subscription<BodyKind> {
   readonly bodyState: { version: number };
   /** RLMI `<name>`: the display name when the list asks for it and there is one. */
   displayName: string | undefined;
-  /** The body last sent for this resource. */
-  lastBody: string | undefined;
+  /** The state key of the body last sent for this resource (resource-body.ts stateKey). */
+  lastState: string | undefined;
   /** The handler reported a change not yet carried by a NOTIFY. */
   changed = true;
   state: 'active' | 'terminating' | 'ended' = 'active';
@@ -94,6 +94,11 @@ export class LeafSubscription implements Subscription<BodyKind> {
     this.userAgent = owner.userAgent;
     this.bodyState = { version: saved?.bodyVersion ?? 0 };
     this.persistent = saved?.persistent ?? {};
+  }
+
+  /** The body last sent for this resource. */
+  lastBody(): string | undefined {
+    return lastSentBody(this.lastState, this.bodyState.version);
   }
 
   /** Handler: the resource changed. */
@@ -120,6 +125,8 @@ interface ListNode {
 /** One leaf's contribution to the NOTIFY being built. */
 interface LeafRender {
   text: string | undefined;
+  /** State key of a newly rendered body (remembered once it is sent). */
+  key?: string;
   /** Its state differs from the last one sent (or it is new, or it just ended). */
   changed: boolean;
   versionBefore: number | undefined;
@@ -237,7 +244,7 @@ export class ListSubscription extends InboundSubscription {
         for (const [leaf, r] of renders) {
           if (!r.included) continue;
           leaf.changed = false;
-          if (r.text !== undefined) leaf.lastBody = r.text;
+          if (r.key !== undefined) leaf.lastState = r.key;
           if (leaf.state === 'terminating' && !final) this.removeLeaf(leaf, true);
         }
       },
@@ -394,17 +401,18 @@ export class ListSubscription extends InboundSubscription {
     let r: LeafRender;
     if (leaf.state === 'terminating') {
       // The resource is gone: its last state goes with the news.
-      r = { text: leaf.lastBody, changed: true, versionBefore: undefined, included: false };
+      r = { text: leaf.lastBody(), changed: true, versionBefore: undefined, included: false };
     } else {
-      const body = renderResource(this.host, this.handler, leaf, final, () => leaf.lastBody);
+      const body = renderResource(this.host, this.handler, leaf, final, () => leaf.lastBody());
       if (body === null) r = { text: undefined, changed: false, versionBefore: undefined, included: false };
       else {
-        const changed = leaf.lastBody === undefined || !sameState(body.text, leaf.lastBody);
+        const key = stateKey(body.text);
+        const changed = key !== leaf.lastState;
         if (final && !changed) {
           // The final NOTIFY re-sends an unchanged resource's last body, as Asterisk's does.
           leaf.bodyState.version = body.versionBefore;
-          r = { text: leaf.lastBody, changed, versionBefore: undefined, included: false };
-        } else r = { text: body.text, changed, versionBefore: body.versionBefore, included: false };
+          r = { text: leaf.lastBody(), changed, versionBefore: undefined, included: false };
+        } else r = { text: body.text, key, changed, versionBefore: body.versionBefore, included: false };
       }
     }
     renders.set(leaf, r);

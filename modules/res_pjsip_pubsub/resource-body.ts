@@ -53,12 +53,8 @@ export function renderResource(
 /**
  * Two bodies show the same state when they differ only in what changes on every render: XPIDF's
  * random atom id and dialog-info's version counter (which the notifier puts back when the body
- * is not sent, so versions on the wire never skip).
+ * is not sent, so versions on the wire never skip). comparable() is that body without them.
  */
-export function sameState(a: string, b: string): boolean {
-  return comparable(a) === comparable(b);
-}
-
 function comparable(body: string): string {
   // Most bodies (PIDF, message-summary) have neither: no regex run, no copy made.
   let out = body;
@@ -87,4 +83,12 @@ export function bodyOfState(key: string, version: number): string {
   if (out.includes('<dialog-info')) out = out.replace(/(<dialog-info\b[^>]*?\s)version=""/, `$1version="${version >>> 0}"`);
   if (out.includes('atomid=""')) out = out.replace(/atomid=""/g, () => `atomid="${randomUUID()}"`);
   return out;
+}
+
+/**
+ * The last body a subscription (or a list's leaf) sent, rebuilt from its state key: `counter` is
+ * its body-version counter now, one past the version that body carried.
+ */
+export function lastSentBody(lastState: string | undefined, counter: number): string | undefined {
+  return lastState === undefined ? undefined : bodyOfState(lastState, counter - 1);
 }

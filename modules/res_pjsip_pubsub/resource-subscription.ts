@@ -6,7 +6,7 @@
  */
 import { InlineHandlerData } from '../../core/pubsub/handler-data.js';
 import type { BodyKind, Subscription } from '../../core/pubsub/types.js';
-import { bodyOfState, renderResource, stateKey } from './resource-body.js';
+import { lastSentBody, renderResource, stateKey } from './resource-body.js';
 import { InboundSubscription, type PersistedContent, type RenderOutcome, type SubscriptionHost, type SubscriptionInit } from './subscription.js';
 
 const NOTHING_SAVED: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -43,7 +43,7 @@ export class ResourceSubscription extends InboundSubscription implements Subscri
 
   /** The last body sent, rebuilt from its state key (the counter is one past its version). */
   lastBody(): string | undefined {
-    return this.lastState === undefined ? undefined : bodyOfState(this.lastState, this.bodyState.version - 1);
+    return lastSentBody(this.lastState, this.bodyState.version);
   }
 
   protected renderNotify(full: boolean, final: boolean): RenderOutcome {
