@@ -7,7 +7,6 @@
  * (RFC 3903, `type=inbound-publication`, res_pjsip_pubsub/publication.ts) for the publish
  * handlers of the core's registry (res_pjsip_publish_asterisk).
  */
-import { afterLoopSettles } from '../core/pacing/loop-settle.js';
 import { defineModule } from '../core/module.js';
 import { pubsubCommands } from './res_pjsip_pubsub/cli.js';
 import { Notifier } from './res_pjsip_pubsub/notifier.js';
@@ -45,15 +44,14 @@ export default defineModule({
     ctx.core.onFullyBooted(() => {
       // The restored dialogs exist at once (refreshes match them), but their full-state NOTIFYs
       // wait until the loop has caught up with what queued during start-up (see loop-settle.ts).
-      notifier.holdNotifies();
-      const n = notifier.restore();
-      if (n > 0) ctx.log.verbose(`Restored ${n} subscriptions`);
+      let n = 0;
       ctx.onUnload(
-        afterLoopSettles((waitedMs) => {
+        notifier.holdUntilLoopSettles((waitedMs) => {
           if (n > 0) ctx.log.debug(`Sending the restored subscriptions' NOTIFYs (the event loop settled ${Math.round(waitedMs)} ms after FullyBooted)`);
-          notifier.releaseNotifies();
         }),
       );
+      n = notifier.restore();
+      if (n > 0) ctx.log.verbose(`Restored ${n} subscriptions`);
     });
     ctx.onUnload(() => {
       notifier.stop();

@@ -32,6 +32,8 @@
  * turn size, bounds the rate; the window then only has to cover the round trip to the phones.
  */
 import type { Logger } from '../log.js';
+import type { Disposer } from '../registry/registry.js';
+import { afterLoopSettles, type SettleOptions } from './loop-settle.js';
 
 export interface PacingOptions {
   /** Task processor name in the log lines (`pjsip/mwi`). */
@@ -155,6 +157,27 @@ export class PacedQueue<J> {
     this.paused = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+  }
+
+  /**
+   * A start-up wave: holds the queue now (its jobs queue and coalesce meanwhile) and resumes it
+   * once the event loop has caught up with what queued while the node was loading (see
+   * loop-settle.ts), with `batchSize` per turn, if given, until the queue is next idle. The
+   * disposer cancels the wait.
+   */
+  holdUntilLoopSettles(o: { settle?: Partial<SettleOptions>; batchSize?: number; onResume?: (waitedMs: number) => void } = {}): Disposer {
+    this.pause();
+    return afterLoopSettles((waitedMs) => {
+      o.onResume?.(waitedMs);
+      if (o.batchSize !== undefined) {
+        const normal = this.opts.batchSize;
+        this.opts.batchSize = o.batchSize;
+        void this.idle().then(() => {
+          this.opts.batchSize = normal;
+        });
+      }
+      this.resume();
+    }, o.settle);
   }
 
   resume(): void {

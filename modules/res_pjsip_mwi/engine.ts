@@ -13,7 +13,7 @@ import type { ObjectObserver } from '../../core/registry/sorcery.js';
 import type { MailboxStateEngine } from '../../core/state/mailbox-state.js';
 import type { MethodHandler, PjsipService } from '../res_pjsip/service.js';
 import { inboundMwiHandler } from './inbound.js';
-import { afterLoopSettles, type SettleOptions } from '../../core/pacing/loop-settle.js';
+import type { SettleOptions } from '../../core/pacing/loop-settle.js';
 import type { PacingOptions } from '../../core/pacing/paced-queue.js';
 import { MwiSubscriptionHandler } from './solicited.js';
 import { UnsolicitedMwi } from './unsolicited.js';
@@ -104,14 +104,13 @@ export function startMwi(opts: MwiOptions): MwiRuntime {
       // Requests queued while start-up held the loop go first, then the wave. Its jobs are
       // queued now, so a phone registering meanwhile is covered by its endpoint's job (one
       // NOTIFY, not two) and mailbox changes coalesce into it.
-      unsolicited.queue.pause();
-      unsolicited.sendAll();
       disposers.push(
-        afterLoopSettles((waitedMs) => {
-          log.debug(`Sending initial unsolicited MWI (the event loop settled ${Math.round(waitedMs)} ms after FullyBooted)`);
-          unsolicited.queue.resume();
-        }, opts.settle),
+        unsolicited.queue.holdUntilLoopSettles({
+          ...(opts.settle ? { settle: opts.settle } : {}),
+          onResume: (waitedMs) => log.debug(`Sending initial unsolicited MWI (the event loop settled ${Math.round(waitedMs)} ms after FullyBooted)`),
+        }),
       );
+      unsolicited.sendAll();
     }),
   );
 

@@ -8,6 +8,7 @@
  */
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import { PacedQueue } from '../../core/pacing/paced-queue.js';
+import type { Disposer } from '../../core/registry/registry.js';
 import { intern, ownString } from '../../core/own-string.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CoreView } from '../../core/index.js';
@@ -169,23 +170,13 @@ export class Notifier implements SubscriptionHost {
     this.queue.push(key, job);
   }
 
-  /** NOTIFYs queue up but none goes out until releaseNotifies() (the restore wave at start). */
-  holdNotifies(): void {
-    this.queue.pause();
-  }
-
   /**
-   * Sends what was held. The restore wave goes out in smaller turns than a fan-out: at start-up
-   * other waves run too (unsolicited MWI) and phones re-register, and their requests wait behind
-   * every turn.
+   * The restore wave at start: NOTIFYs queue up until the event loop has caught up, then go out
+   * in smaller turns than a fan-out's (other start-up waves run too, unsolicited MWI, and phones
+   * re-register: their requests wait behind every turn).
    */
-  releaseNotifies(): void {
-    const batch = this.queue.opts.batchSize;
-    this.queue.opts.batchSize = RESTORE_BATCH;
-    this.queue.resume();
-    void this.queue.idle().then(() => {
-      this.queue.opts.batchSize = batch;
-    });
+  holdUntilLoopSettles(onResume: (waitedMs: number) => void): Disposer {
+    return this.queue.holdUntilLoopSettles({ batchSize: RESTORE_BATCH, onResume });
   }
 
   dirty(sub: InboundSubscription): void {

@@ -55,6 +55,26 @@ describe('res_pjsip_mwi paced queue', () => {
     assert.equal(ran.length, 120);
   });
 
+  it('holdUntilLoopSettles: nothing runs until the loop settles, then the wave goes out in its own turn size, and the normal one after', async () => {
+    const ran: number[] = [];
+    const q = new PacedQueue<number>((job) => ran.push(job), memoryLog(), { batchSize: 50 });
+    let resumedAfter = -1;
+    q.holdUntilLoopSettles({ settle: { windowMs: 5, busyShare: 0.99, maxWaitMs: 1000 }, batchSize: 8, onResume: (ms) => (resumedAfter = ms) });
+    for (let i = 0; i < 40; i++) q.push(`k${i}`, i);
+    await turn();
+    await turn();
+    assert.equal(ran.length, 0, 'held');
+    while (resumedAfter < 0) await new Promise((r) => setTimeout(r, 5));
+    await turn();
+    assert.equal(ran.length, 8, 'the wave: 8 per turn');
+    await q.idle();
+    assert.equal(ran.length, 40);
+    for (let i = 0; i < 120; i++) q.push(`m${i}`, i);
+    await turn();
+    assert.equal(ran.length, 90, 'after the wave: 50 per turn again');
+    await q.idle();
+  });
+
   it('coalesces a job whose key is already waiting', async () => {
     const ran: string[] = [];
     const q = new PacedQueue<string>((job) => ran.push(job), memoryLog());
