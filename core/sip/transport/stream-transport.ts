@@ -161,7 +161,7 @@ export abstract class StreamTransport implements Transport {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       if (messageMs > 0) {
-        for (const conn of this.table.stalled(now, messageMs)) this.messageTimeout(conn, now);
+        for (const conn of this.table.stalled(now, messageMs)) this.messageTimeout(conn, now, messageMs);
       }
       if (idleMs > 0) {
         for (const conn of this.table.idle(now, idleMs)) {
@@ -178,14 +178,14 @@ export abstract class StreamTransport implements Transport {
    * framing error (nothing can be answered: the header block may not even be whole), so the
    * stack logs it as a warning and counts it with the other broken streams.
    */
-  private messageTimeout(conn: StreamConnection, now: number): void {
+  private messageTimeout(conn: StreamConnection, now: number, limitMs: number): void {
     const held = conn.framer.buffered;
     const secs = ((now - conn.messageStartedAt) / 1000).toFixed(1);
     this.listener.onTransportEvent({
       type: 'framing-error',
       transport: this.name,
       remote: formatHostPort(conn.remoteAddress, conn.remotePort),
-      error: `incomplete message (${held} bytes held) not finished ${secs} s after it began (limit ${((this.opts.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS) / 1000).toFixed(1)} s)`,
+      error: `incomplete message (${held} bytes held) not finished ${secs} s after it began (limit ${(limitMs / 1000).toFixed(1)} s)`,
       answered: false,
     });
     conn.tail = [];
